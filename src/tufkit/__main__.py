@@ -1,0 +1,5 @@
+"""``python -m tufkit``: the same as the ``tufkit`` command."""
+
+from tufkit.cli import run
+
+run()

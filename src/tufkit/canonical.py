@@ -1,0 +1,190 @@
+"""Canonical JSON (the OLPC form TUF signs) and the strict JSON parser.
+
+Canonical form: object keys sorted by code point, no whitespace, integers only (no floats), and only
+two escapes inside strings, ``\\\\`` and ``\\"``; every other character, control characters included,
+is written as its raw UTF-8 bytes.
+
+:func:`encode_canonical` takes a fast path through orjson and rewrites orjson's extra escapes
+(``\\n``, ``\\u0000``...) back to raw bytes; the hypothesis tests prove the result identical to the
+exact encoder :func:`encode_canonical_exact`, which handles what orjson cannot (integers beyond
+64 bits). :func:`loads` parses hostile bytes: floats, NaN, non-object roots and numbers beyond
+64 bits are rejected with :class:`~tufkit.errors.FormatError`.
+
+This module does not know TUF: it neither validates metadata nor computes hashes.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import msgspec
+import orjson
+
+from tufkit.errors import FormatError
+
+__all__ = ["encode_canonical", "encode_canonical_exact", "loads", "loads_object"]
+
+_ORJSON_ESCAPE = re.compile(rb"\\(u[0-9a-f]{4}|.)")
+_SIMPLE_ESCAPES = {b"n": b"\n", b"r": b"\r", b"t": b"\t", b"b": b"\b", b"f": b"\f"}
+_MAX_DEPTH = 500  # deeper documents are refused rather than risking recursion limits
+
+
+def _unescape(match: re.Match[bytes]) -> bytes:
+    token = match.group(1)
+    if token in (b'"', b"\\"):
+        return match.group(0)
+    simple = _SIMPLE_ESCAPES.get(token)
+    if simple is not None:
+        return simple
+    return chr(int(token[1:], 16)).encode("utf-8")
+
+
+def _reject_float(text: str) -> Any:
+    raise FormatError(f"floating point number {text[:40]!r} is not allowed in TUF metadata")
+
+
+def _check_json_types(value: object) -> None:
+    """Raise ``TypeError``/``ValueError`` unless *value* is canonical-JSON encodable."""
+    stack: list[tuple[object, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        kind = type(item)
+        if kind is str or kind is int or kind is bool or item is None:
+            continue
+        if depth >= _MAX_DEPTH:
+            raise ValueError(f"JSON nesting deeper than {_MAX_DEPTH} levels")
+        if kind is dict:
+            for key, child in item.items():  # type: ignore[attr-defined]
+                if type(key) is not str:
+                    raise TypeError(f"JSON object keys must be str, not {type(key).__name__}")
+                stack.append((child, depth + 1))
+        elif kind is list or kind is tuple:
+            stack.extend((child, depth + 1) for child in item)  # type: ignore[attr-defined]
+        elif kind is float:
+            raise TypeError("floats cannot be encoded as canonical JSON")
+        else:
+            raise TypeError(f"{kind.__name__} cannot be encoded as canonical JSON")
+
+
+def encode_canonical(value: object, *, trusted: bool = False) -> bytes:
+    """Return the canonical JSON bytes of *value*.
+
+    Args:
+        value: dicts with str keys, lists/tuples, str, int, bool and None.
+        trusted: skip the type walk; only for values produced by :func:`loads` or by code that
+            already checked them (the fast path for million-entry documents).
+
+    Raises:
+        TypeError: *value* holds a float or a type JSON cannot express.
+        ValueError: nesting deeper than the supported limit.
+    """
+    if not trusted:
+        _check_json_types(value)
+    try:
+        out = orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+    except (orjson.JSONEncodeError, TypeError):
+        # Integers beyond 64 bits, lone surrogates, or nesting beyond orjson's own limit: the
+        # exact encoder either handles them or raises the documented error.
+        return encode_canonical_exact(value)
+    if b"\\" in out:
+        out = _ORJSON_ESCAPE.sub(_unescape, out)
+    return out
+
+
+def encode_canonical_exact(value: object) -> bytes:
+    """Return the canonical JSON bytes of *value*, computed in pure Python.
+
+    The reference the fast path is tested against.
+
+    Raises:
+        TypeError: *value* holds a float or a type JSON cannot express.
+        ValueError: nesting deeper than the supported limit.
+    """
+    _check_json_types(value)
+    parts: list[str] = []
+    _encode_into(value, parts)
+    try:
+        return "".join(parts).encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError("string holds a lone surrogate, which UTF-8 cannot encode") from exc
+
+
+def _encode_into(value: object, parts: list[str]) -> None:
+    if value is True:
+        parts.append("true")
+    elif value is False:
+        parts.append("false")
+    elif value is None:
+        parts.append("null")
+    elif isinstance(value, str):
+        parts.append('"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"')
+    elif isinstance(value, int):
+        parts.append(str(value))
+    elif isinstance(value, (list, tuple)):
+        parts.append("[")
+        for index, child in enumerate(value):
+            if index:
+                parts.append(",")
+            _encode_into(child, parts)
+        parts.append("]")
+    elif isinstance(value, dict):
+        parts.append("{")
+        for index, key in enumerate(sorted(value)):
+            if index:
+                parts.append(",")
+            _encode_into(key, parts)
+            parts.append(":")
+            _encode_into(value[key], parts)
+        parts.append("}")
+    else:  # pragma: no cover - _check_json_types already refused it
+        raise TypeError(f"{type(value).__name__} cannot be encoded as canonical JSON")
+
+
+_DECODER = msgspec.json.Decoder(float_hook=_reject_float)
+
+
+def loads(data: bytes | str) -> Any:
+    """Parse JSON from an untrusted source.
+
+    Floats, NaN/Infinity, numbers beyond 64 bits, invalid UTF-8, lone surrogates and nesting
+    deeper than the supported limit are refused.
+
+    Raises:
+        FormatError: the data is not acceptable JSON.
+    """
+    try:
+        value = _DECODER.decode(data)
+    except FormatError:
+        raise
+    except (msgspec.DecodeError, UnicodeError, RecursionError, ValueError) as exc:
+        raise FormatError(f"invalid JSON: {exc}") from exc
+    try:
+        _check_json_types(value) if _may_be_deep(data) else None
+    except ValueError as exc:
+        raise FormatError(f"invalid JSON: {exc}") from exc
+    return value
+
+
+def _may_be_deep(data: bytes | str) -> bool:
+    """Cheap pre-check: only documents with many openers can exceed the depth limit."""
+    if isinstance(data, str):
+        return data.count("[") + data.count("{") >= _MAX_DEPTH
+    return data.count(b"[") + data.count(b"{") >= _MAX_DEPTH
+
+
+def loads_object(data: bytes | str, *, what: str = "document") -> dict[str, Any]:
+    """Parse JSON that must be an object.
+
+    Raises:
+        FormatError: the data is not acceptable JSON, or not an object.
+    """
+    value = loads(data)
+    if type(value) is not dict:
+        raise FormatError(f"{what} must be a JSON object, not {_json_type_name(value)}")
+    return value
+
+
+def _json_type_name(value: object) -> str:
+    names = {dict: "an object", list: "an array", str: "a string", int: "a number", bool: "a boolean"}
+    return names.get(type(value), "null")

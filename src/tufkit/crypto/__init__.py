@@ -1,0 +1,26 @@
+"""Keys and signatures: public keys in TUF's format, signers, key generation, signer URIs.
+
+Supported schemes: ``ed25519``; ``ecdsa-sha2-nistp256`` and ``ecdsa-sha2-nistp384`` (keytype
+``ecdsa`` or the legacy keytype equal to the scheme; DER signatures); ``rsassa-pss-sha256``;
+``rsa-pkcs1v15-sha256``. This package knows nothing of metadata, roles or thresholds.
+"""
+
+from tufkit.crypto._key import Key, Signature
+from tufkit.crypto._schemes import SCHEMES, SchemeInfo
+from tufkit.crypto._signer import DEFAULT_SCHEMES, CryptoSigner, Signer, generate
+from tufkit.crypto._uri import PassphrasePrompt, SignerFactory, SignerRegistry, signer_from_uri
+
+__all__ = [
+    "DEFAULT_SCHEMES",
+    "SCHEMES",
+    "CryptoSigner",
+    "Key",
+    "PassphrasePrompt",
+    "SchemeInfo",
+    "Signature",
+    "Signer",
+    "SignerFactory",
+    "SignerRegistry",
+    "generate",
+    "signer_from_uri",
+]

@@ -1,0 +1,204 @@
+"""Public keys in the TUF key format, keyids, and signature verification.
+
+A :class:`Key` is what metadata says about a key: keytype, scheme, ``keyval`` and any
+unrecognised fields, which are kept and covered by the keyid. Verification never raises for bad
+signatures or unusable keys: an unusable key simply verifies nothing. This module does not read key
+files or know roles and thresholds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from tufkit.canonical import encode_canonical
+from tufkit.crypto._schemes import Verifier, load_public_key, scheme_info
+from tufkit.errors import FormatError
+
+__all__ = ["Key", "Signature"]
+
+_KNOWN_KEY_FIELDS = ("keytype", "scheme", "keyval")
+
+
+def _require_str(data: dict[str, Any], field: str, where: str) -> str:
+    value = data.get(field)
+    if type(value) is not str:
+        problem = "is missing" if field not in data else f"must be a string, not {_type_name(value)}"
+        raise FormatError(f"{where}: '{field}' {problem}")
+    return value
+
+
+def _type_name(value: object) -> str:
+    return "null" if value is None else type(value).__name__
+
+
+class Key:
+    """A public key as written in TUF metadata.
+
+    Attributes:
+        keyid: the identifier metadata uses for this key.
+        keytype: e.g. ``"ed25519"``, ``"ecdsa"``, ``"rsa"``.
+        scheme: e.g. ``"ed25519"``, ``"ecdsa-sha2-nistp256"``, ``"rsassa-pss-sha256"``.
+        keyval: the ``keyval`` object; ``keyval["public"]`` is the public key.
+        unrecognized_fields: other fields of the key object, kept as they were read.
+    """
+
+    __slots__ = ("_verifier", "keyid", "keytype", "keyval", "scheme", "unrecognized_fields")
+
+    def __init__(
+        self,
+        keyid: str,
+        keytype: str,
+        scheme: str,
+        keyval: dict[str, Any],
+        unrecognized_fields: dict[str, Any] | None = None,
+    ) -> None:
+        if type(keyval.get("public")) is not str:
+            raise ValueError("keyval must hold the public key as a string under 'public'")
+        self.keyid = keyid
+        self.keytype = keytype
+        self.scheme = scheme
+        self.keyval = keyval
+        self.unrecognized_fields = unrecognized_fields or {}
+        self._verifier: Verifier | None | bool = False  # False: not loaded yet
+
+    @classmethod
+    def from_dict(cls, keyid: str, data: object) -> Key:
+        """Read a key object from metadata.
+
+        Raises:
+            FormatError: a field is missing or has the wrong type.
+        """
+        where = f"key {keyid[:16]}"
+        if type(data) is not dict:
+            raise FormatError(f"{where}: must be an object, not {_type_name(data)}")
+        keytype = _require_str(data, "keytype", where)
+        scheme = _require_str(data, "scheme", where)
+        keyval = data.get("keyval")
+        if type(keyval) is not dict:
+            raise FormatError(f"{where}: 'keyval' must be an object")
+        _require_str(keyval, "public", f"{where} keyval")
+        others = {k: v for k, v in data.items() if k not in _KNOWN_KEY_FIELDS}
+        return cls(keyid, keytype, scheme, keyval, others)
+
+    @classmethod
+    def from_public(
+        cls, keytype: str, scheme: str, public: str, *, extra: dict[str, Any] | None = None
+    ) -> Key:
+        """Build a key from its public value, with the keyid computed the TUF way."""
+        key = cls("", keytype, scheme, {"public": public}, dict(extra or {}))
+        key.keyid = key.compute_keyid()
+        return key
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the key object as metadata writes it (the keyid is not part of it)."""
+        return {
+            "keytype": self.keytype,
+            "scheme": self.scheme,
+            "keyval": self.keyval,
+            **self.unrecognized_fields,
+        }
+
+    def compute_keyid(self) -> str:
+        """Return the SHA-256 hex digest of the canonical key object, every field included."""
+        return hashlib.sha256(encode_canonical(self.to_dict())).hexdigest()
+
+    @property
+    def public(self) -> str:
+        """The public key value (``keyval["public"]``)."""
+        value: str = self.keyval["public"]
+        return value
+
+    @property
+    def is_supported(self) -> bool:
+        """True if tufkit can verify signatures with this key."""
+        return self._load() is not None
+
+    def identity(self) -> tuple[str, str]:
+        """What makes two keys the same key, whatever their keyids: scheme and public value.
+
+        Thresholds count identities, not keyids (TUF TAP 12), so one key listed twice under
+        different keyids counts once.
+        """
+        return (self.scheme, self.public.strip())
+
+    def _load(self) -> Verifier | None:
+        if self._verifier is False:
+            info = scheme_info(self.keytype, self.scheme)
+            self._verifier = None if info is None else load_public_key(info, self.public)
+        return self._verifier  # type: ignore[return-value]
+
+    def verify_signature(self, signature: Signature | str, data: bytes) -> bool:
+        """Return True if *signature* (an object, or its hex string) is valid over *data*.
+
+        Empty, non-hex or wrong signatures, and keys tufkit cannot use, give False.
+        """
+        sig_hex = signature.signature if isinstance(signature, Signature) else signature
+        verifier = self._load()
+        if verifier is None or not sig_hex:
+            return False
+        try:
+            raw = bytes.fromhex(sig_hex)
+        except ValueError:
+            return False
+        return verifier(raw, data)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Key):
+            return NotImplemented
+        return self.keyid == other.keyid and self.to_dict() == other.to_dict()
+
+    def __hash__(self) -> int:
+        return hash((self.keyid, self.scheme, self.public))
+
+    def __repr__(self) -> str:
+        return f"Key(keyid={self.keyid[:16]!r}, keytype={self.keytype!r}, scheme={self.scheme!r})"
+
+
+class Signature:
+    """One entry of a metadata ``signatures`` list.
+
+    Attributes:
+        keyid: the keyid of the key that made it.
+        signature: the signature bytes as lowercase hex (may be empty: a keyholder that did not
+            sign).
+        unrecognized_fields: other fields, kept as read.
+    """
+
+    __slots__ = ("keyid", "signature", "unrecognized_fields")
+
+    def __init__(
+        self, keyid: str, signature: str, unrecognized_fields: dict[str, Any] | None = None
+    ) -> None:
+        self.keyid = keyid
+        self.signature = signature
+        self.unrecognized_fields = unrecognized_fields or {}
+
+    @classmethod
+    def from_dict(cls, data: object) -> Signature:
+        """Read a signature object.
+
+        Raises:
+            FormatError: not an object with string 'keyid' and 'sig'.
+        """
+        if type(data) is not dict:
+            raise FormatError(f"signature must be an object, not {_type_name(data)}")
+        keyid = _require_str(data, "keyid", "signature")
+        sig = _require_str(data, "sig", "signature")
+        others = {k: v for k, v in data.items() if k not in ("keyid", "sig")}
+        return cls(keyid, sig, others)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the signature object as metadata writes it."""
+        return {"keyid": self.keyid, "sig": self.signature, **self.unrecognized_fields}
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Signature):
+            return NotImplemented
+        return self.to_dict() == other.to_dict()
+
+    def __hash__(self) -> int:
+        return hash((self.keyid, self.signature))
+
+    def __repr__(self) -> str:
+        return f"Signature(keyid={self.keyid[:16]!r})"

@@ -1,0 +1,149 @@
+"""Signature schemes: loading public keys and verifying raw signatures.
+
+Each supported (keytype, scheme) pair maps to one verifier. A pair that is not listed never
+verifies (TUF TAP 9: a client must not guess a scheme). This module does not know TUF metadata.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["SCHEMES", "SchemeInfo", "load_public_key", "scheme_info"]
+
+
+@dataclass(frozen=True)
+class SchemeInfo:
+    """What tufkit knows of one signature scheme.
+
+    Attributes:
+        scheme: the TUF scheme name.
+        keytypes: keytypes this scheme is valid with (first one is written by tufkit).
+        family: ``"ed25519"``, ``"ecdsa"`` or ``"rsa"``.
+        curve: the ECDSA curve name, for ecdsa schemes.
+        hash_name: the digest the scheme signs with.
+    """
+
+    scheme: str
+    keytypes: tuple[str, ...]
+    family: str
+    curve: str | None = None
+    hash_name: str = "sha256"
+
+
+SCHEMES: dict[str, SchemeInfo] = {
+    "ed25519": SchemeInfo("ed25519", ("ed25519",), "ed25519", hash_name="sha512"),
+    "ecdsa-sha2-nistp256": SchemeInfo(
+        "ecdsa-sha2-nistp256", ("ecdsa", "ecdsa-sha2-nistp256"), "ecdsa", "secp256r1"
+    ),
+    "ecdsa-sha2-nistp384": SchemeInfo(
+        "ecdsa-sha2-nistp384", ("ecdsa", "ecdsa-sha2-nistp384"), "ecdsa", "secp384r1", "sha384"
+    ),
+    "rsassa-pss-sha256": SchemeInfo("rsassa-pss-sha256", ("rsa",), "rsa"),
+    "rsa-pkcs1v15-sha256": SchemeInfo("rsa-pkcs1v15-sha256", ("rsa",), "rsa"),
+}
+
+
+def scheme_info(keytype: str, scheme: str) -> SchemeInfo | None:
+    """Return the scheme if *keytype* and *scheme* form a supported pair, else None."""
+    info = SCHEMES.get(scheme)
+    if info is None or keytype not in info.keytypes:
+        return None
+    return info
+
+
+Verifier = Callable[[bytes, bytes], bool]
+
+
+def load_public_key(info: SchemeInfo, public: str) -> Verifier | None:
+    """Build a verifier ``(signature, data) -> bool`` for a public key value.
+
+    Returns None when *public* is not a valid key of the scheme's kind (such a key never
+    verifies); never raises for bad key material.
+    """
+    try:
+        if info.family == "ed25519":
+            return _ed25519_verifier(public)
+        if info.family == "ecdsa":
+            return _ecdsa_verifier(info, public)
+        return _rsa_verifier(info, public)
+    except (ValueError, TypeError, UnicodeError):
+        return None
+
+
+def _ed25519_verifier(public: str) -> Verifier | None:
+    from nacl.exceptions import BadSignatureError
+    from nacl.signing import VerifyKey
+
+    raw = bytes.fromhex(public)
+    if len(raw) != 32 or len(public) != 64:
+        return None
+    key = VerifyKey(raw)
+
+    def verify(signature: bytes, data: bytes) -> bool:
+        if len(signature) != 64:
+            return False
+        try:
+            key.verify(data, signature)
+        except (BadSignatureError, ValueError):
+            return False
+        return True
+
+    return verify
+
+
+def _hash(name: str) -> Any:
+    from cryptography.hazmat.primitives import hashes
+
+    return {"sha256": hashes.SHA256, "sha384": hashes.SHA384}[name]()
+
+
+def _ecdsa_verifier(info: SchemeInfo, public: str) -> Verifier | None:
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    curve = ec.SECP256R1() if info.curve == "secp256r1" else ec.SECP384R1()
+    if public.startswith("-----BEGIN"):
+        from cryptography.hazmat.primitives.serialization import load_pem_public_key
+
+        key: Any = load_pem_public_key(public.encode("ascii"))
+        if not isinstance(key, ec.EllipticCurvePublicKey) or key.curve.name != curve.name:
+            return None
+    else:  # legacy encoding: hex of the uncompressed SEC1 point
+        key = ec.EllipticCurvePublicKey.from_encoded_point(curve, bytes.fromhex(public))
+    algorithm = ec.ECDSA(_hash(info.hash_name))
+
+    def verify(signature: bytes, data: bytes) -> bool:
+        try:
+            key.verify(signature, data, algorithm)
+        except (InvalidSignature, ValueError):
+            return False
+        return True
+
+    return verify
+
+
+def _rsa_verifier(info: SchemeInfo, public: str) -> Verifier | None:
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives.asymmetric import padding, rsa
+    from cryptography.hazmat.primitives.serialization import load_pem_public_key
+
+    key = load_pem_public_key(public.encode("ascii"))
+    if not isinstance(key, rsa.RSAPublicKey) or key.key_size < 2048:
+        return None
+    digest = _hash(info.hash_name)
+    pad: Any
+    if info.scheme.startswith("rsassa-pss"):
+        pad = padding.PSS(mgf=padding.MGF1(digest), salt_length=padding.PSS.AUTO)
+    else:
+        pad = padding.PKCS1v15()
+
+    def verify(signature: bytes, data: bytes) -> bool:
+        try:
+            key.verify(signature, data, pad, digest)
+        except (InvalidSignature, ValueError):
+            return False
+        return True
+
+    return verify

@@ -1,14 +1,17 @@
 """Canonical JSON (the OLPC form TUF signs) and the strict JSON parser.
 
-Canonical form: object keys sorted by code point, no whitespace, integers only (no floats), and only
-two escapes inside strings, ``\\\\`` and ``\\"``; every other character, control characters included,
-is written as its raw UTF-8 bytes.
+Canonical form: object keys sorted by code point, no whitespace, integers only (no floats),
+and only two escapes inside strings, backslash and double quote; every other character, control
+characters included, is written as its raw UTF-8 bytes.
 
-:func:`encode_canonical` takes a fast path through orjson and rewrites orjson's extra escapes
-(``\\n``, ``\\u0000``...) back to raw bytes; the hypothesis tests prove the result identical to the
-exact encoder :func:`encode_canonical_exact`, which handles what orjson cannot (integers beyond
-64 bits). :func:`loads` parses hostile bytes: floats, NaN, non-object roots and numbers beyond
-64 bits are rejected with :class:`~tufkit.errors.FormatError`.
+:func:`encode_canonical` takes a fast path through msgspec's encoder (keys sorted) and rewrites its
+extra escapes (``\\n``, ``\\u0000``...) back to raw bytes; the hypothesis tests prove the result
+identical to the exact encoder :func:`encode_canonical_exact`, which handles what msgspec cannot
+(integers beyond 64 bits). See docs/adr/0002-json-with-msgspec.md.
+
+:func:`loads` parses hostile bytes: floats, NaN, non-object roots and invalid UTF-8 are rejected
+with :class:`~tufkit.errors.FormatError`. Duplicate object keys keep the last value (as every
+mainstream JSON parser does); signatures cover the parsed value, so they cannot hide a second one.
 
 This module does not know TUF: it neither validates metadata nor computes hashes.
 """
@@ -19,13 +22,12 @@ import re
 from typing import Any
 
 import msgspec
-import orjson
 
 from tufkit.errors import FormatError
 
 __all__ = ["encode_canonical", "encode_canonical_exact", "loads", "loads_object"]
 
-_ORJSON_ESCAPE = re.compile(rb"\\(u[0-9a-f]{4}|.)")
+_ENCODER_ESCAPE = re.compile(rb"\\(u[0-9a-fA-F]{4}|.)")
 _SIMPLE_ESCAPES = {b"n": b"\n", b"r": b"\r", b"t": b"\t", b"b": b"\b", b"f": b"\f"}
 _MAX_DEPTH = 500  # deeper documents are refused rather than risking recursion limits
 
@@ -73,7 +75,8 @@ def encode_canonical(value: object, *, trusted: bool = False) -> bytes:
     Args:
         value: dicts with str keys, lists/tuples, str, int, bool and None.
         trusted: skip the type walk; only for values produced by :func:`loads` or by code that
-            already checked them (the fast path for million-entry documents).
+            already checked them (the fast path for million-entry documents). Trusted values
+            may also hold msgspec structs, encoded as objects with their fields sorted.
 
     Raises:
         TypeError: *value* holds a float or a type JSON cannot express.
@@ -82,13 +85,13 @@ def encode_canonical(value: object, *, trusted: bool = False) -> bytes:
     if not trusted:
         _check_json_types(value)
     try:
-        out = orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
-    except (orjson.JSONEncodeError, TypeError):
-        # Integers beyond 64 bits, lone surrogates, or nesting beyond orjson's own limit: the
+        out = _ENCODER.encode(value)
+    except (TypeError, OverflowError, ValueError, UnicodeError):
+        # Integers beyond 64 bits, lone surrogates, or nesting beyond the encoder's own limit: the
         # exact encoder either handles them or raises the documented error.
         return encode_canonical_exact(value)
     if b"\\" in out:
-        out = _ORJSON_ESCAPE.sub(_unescape, out)
+        out = _ENCODER_ESCAPE.sub(_unescape, out)
     return out
 
 
@@ -142,6 +145,7 @@ def _encode_into(value: object, parts: list[str]) -> None:
 
 
 _DECODER = msgspec.json.Decoder(float_hook=_reject_float)
+_ENCODER = msgspec.json.Encoder(order="sorted")
 
 
 def loads(data: bytes | str) -> Any:
@@ -186,5 +190,11 @@ def loads_object(data: bytes | str, *, what: str = "document") -> dict[str, Any]
 
 
 def _json_type_name(value: object) -> str:
-    names = {dict: "an object", list: "an array", str: "a string", int: "a number", bool: "a boolean"}
+    names = {
+        dict: "an object",
+        list: "an array",
+        str: "a string",
+        int: "a number",
+        bool: "a boolean",
+    }
     return names.get(type(value), "null")

@@ -29,7 +29,7 @@ def key() -> None:
 @click.option(
     "--scheme",
     default=None,
-    help="Signature scheme (ecdsa-sha2-nistp384, rsa-pkcs1v15-sha256); the type's usual one if unset.",
+    help="Signature scheme (e.g. ecdsa-sha2-nistp384); the type's usual one if unset.",
 )
 @click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), required=True)
 @click.option("--no-encrypt", is_flag=True, help="Write the private key unencrypted.")

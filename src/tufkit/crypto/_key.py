@@ -23,7 +23,9 @@ _KNOWN_KEY_FIELDS = ("keytype", "scheme", "keyval")
 def _require_str(data: dict[str, Any], field: str, where: str) -> str:
     value = data.get(field)
     if type(value) is not str:
-        problem = "is missing" if field not in data else f"must be a string, not {_type_name(value)}"
+        problem = (
+            "is missing" if field not in data else f"must be a string, not {_type_name(value)}"
+        )
         raise FormatError(f"{where}: '{field}' {problem}")
     return value
 
@@ -60,7 +62,7 @@ class Key:
         self.scheme = scheme
         self.keyval = keyval
         self.unrecognized_fields = unrecognized_fields or {}
-        self._verifier: Verifier | None | bool = False  # False: not loaded yet
+        self._verifier: Verifier | bool | None = False  # False: not loaded yet
 
     @classmethod
     def from_dict(cls, keyid: str, data: object) -> Key:

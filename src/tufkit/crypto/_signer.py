@@ -7,7 +7,7 @@ files are resolved in ``_uri.py``.
 
 from __future__ import annotations
 
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, cast, runtime_checkable
 
 from tufkit.crypto._key import Key, Signature
 from tufkit.crypto._schemes import SCHEMES
@@ -167,7 +167,7 @@ def _signer_for(private: Any, scheme: str | None, public_key: Key | None) -> Cry
         )
         nacl_key = SigningKey(raw)
         keytype, chosen = "ed25519", scheme or "ed25519"
-        public, holder = bytes(nacl_key.verify_key).hex(), nacl_key
+        public, holder = bytes(nacl_key.verify_key).hex(), cast(Any, nacl_key)
     elif isinstance(private, ec.EllipticCurvePrivateKey):
         size = private.curve.key_size
         if size not in (256, 384):

@@ -18,10 +18,9 @@ This module does not know TUF: it neither validates metadata nor computes hashes
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
-
-import msgspec
 
 from tufkit.errors import FormatError
 
@@ -85,7 +84,7 @@ def encode_canonical(value: object, *, trusted: bool = False) -> bytes:
     if not trusted:
         _check_json_types(value)
     try:
-        out = _ENCODER.encode(value)
+        out: bytes = _codec()[1].encode(value)
     except (TypeError, OverflowError, ValueError, UnicodeError):
         # Integers beyond 64 bits, lone surrogates, or nesting beyond the encoder's own limit: the
         # exact encoder either handles them or raises the documented error.
@@ -144,8 +143,12 @@ def _encode_into(value: object, parts: list[str]) -> None:
         raise TypeError(f"{type(value).__name__} cannot be encoded as canonical JSON")
 
 
-_DECODER = msgspec.json.Decoder(float_hook=_reject_float)
-_ENCODER = msgspec.json.Encoder(order="sorted")
+@functools.cache
+def _codec() -> tuple[Any, Any]:
+    """The msgspec decoder and encoder, built on first use (keeps ``import`` fast)."""
+    import msgspec
+
+    return msgspec.json.Decoder(float_hook=_reject_float), msgspec.json.Encoder(order="sorted")
 
 
 def loads(data: bytes | str) -> Any:
@@ -158,10 +161,10 @@ def loads(data: bytes | str) -> Any:
         FormatError: the data is not acceptable JSON.
     """
     try:
-        value = _DECODER.decode(data)
+        value = _codec()[0].decode(data)
     except FormatError:
         raise
-    except (msgspec.DecodeError, UnicodeError, RecursionError, ValueError) as exc:
+    except (UnicodeError, RecursionError, ValueError) as exc:  # msgspec.DecodeError is a ValueError
         raise FormatError(f"invalid JSON: {exc}") from exc
     try:
         _check_json_types(value) if _may_be_deep(data) else None

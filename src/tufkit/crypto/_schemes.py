@@ -7,14 +7,12 @@ verifies (TUF TAP 9: a client must not guess a scheme). This module does not kno
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 __all__ = ["SCHEMES", "SchemeInfo", "load_public_key", "scheme_info"]
 
 
-@dataclass(frozen=True)
-class SchemeInfo:
+class SchemeInfo(NamedTuple):
     """What tufkit knows of one signature scheme.
 
     Attributes:

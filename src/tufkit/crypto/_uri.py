@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from pathlib import Path
-from urllib.parse import parse_qs, unquote
 
 from tufkit.crypto._key import Key
 from tufkit.crypto._signer import CryptoSigner, Signer
@@ -30,6 +28,8 @@ MAX_KEY_FILE_BYTES = 64 * 1024  # a PEM private key is a few KiB at most
 
 
 def _split_query(rest: str) -> tuple[str, dict[str, str]]:
+    from urllib.parse import parse_qs, unquote
+
     path, _, query = rest.partition("?")
     options = {k: v[-1] for k, v in parse_qs(query, keep_blank_values=True).items()}
     unknown = set(options) - {"passphrase-env"}
@@ -39,6 +39,8 @@ def _split_query(rest: str) -> tuple[str, dict[str, str]]:
 
 
 def _file_signer(rest: str, public_key: Key | None, prompt: PassphrasePrompt | None) -> Signer:
+    from pathlib import Path
+
     path_text, options = _split_query(rest)
     if path_text.startswith("//"):
         path_text = path_text[2:]

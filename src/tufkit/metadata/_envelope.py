@@ -13,9 +13,7 @@ from __future__ import annotations
 import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Annotated, Any, Generic, TypeVar
-
-import msgspec
+from typing import Any, Generic, TypeVar
 
 from tufkit.canonical import encode_canonical, loads_object
 from tufkit.crypto import Signature, Signer
@@ -29,39 +27,6 @@ __all__ = ["Metadata", "RoleType"]
 RoleType = TypeVar("RoleType", Root, Timestamp, Snapshot, Targets)
 _BY_TYPE: dict[str, type[Signed]] = {cls.type: cls for cls in (Root, Timestamp, Snapshot, Targets)}
 _LARGE = 1 << 20  # documents above 1 MiB are parsed with the cyclic GC paused
-
-
-class _FastEntry(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True, gc=False):
-    length: Annotated[int, msgspec.Meta(ge=0)]
-    hashes: Annotated[dict[str, str], msgspec.Meta(min_length=1)]
-    custom: Any = msgspec.UNSET
-
-
-class _FastTargets(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
-    type: str = msgspec.field(name="_type")
-    spec_version: str = ""
-    version: int = 0
-    expires: str = ""
-    targets: dict[str, _FastEntry] = {}
-    delegations: Any = msgspec.UNSET
-
-
-class _FastSignature(msgspec.Struct, forbid_unknown_fields=True):
-    keyid: str
-    sig: str
-
-
-class _FastEnvelope(msgspec.Struct, forbid_unknown_fields=True):
-    signed: msgspec.Raw
-    signatures: list[_FastSignature]
-
-
-def _reject_float(text: str) -> Any:
-    raise FormatError(f"floating point number {text[:40]!r} is not allowed in TUF metadata")
-
-
-_ENVELOPE_DECODER = msgspec.json.Decoder(_FastEnvelope)
-_TARGETS_DECODER = msgspec.json.Decoder(_FastTargets, float_hook=_reject_float)
 
 
 @contextmanager
@@ -131,23 +96,22 @@ class Metadata(Generic[RoleType]):
     @classmethod
     def _from_bytes_fast(cls, data: bytes) -> Metadata[Any] | None:
         """The typed fast path for targets metadata; None when the general path must decide."""
-        try:
-            envelope = _ENVELOPE_DECODER.decode(data)
-            doc = _TARGETS_DECODER.decode(envelope.signed)
-        except (msgspec.DecodeError, FormatError, UnicodeError, RecursionError, ValueError):
+        from tufkit.metadata import _fastpath
+
+        parsed = _fastpath.decode_targets(data)
+        if parsed is None:
             return None
+        doc, raw_signatures = parsed
         if doc.type != "targets" or doc.version < 1:
             return None
         try:
             check_spec_version(doc.spec_version, "targets")
             expires = parse_expires(doc.expires, "targets")
             delegations = None
-            if doc.delegations is not msgspec.UNSET:
+            if doc.delegations is not _fastpath.UNSET:
                 delegations = Delegations.from_dict(doc.delegations)
             signed = Targets(doc.version, doc.spec_version, expires, None, delegations)
-            signatures = _signatures_from_list(
-                [{"keyid": s.keyid, "sig": s.sig} for s in envelope.signatures]
-            )
+            signatures = _signatures_from_list(raw_signatures)
         except FormatError:
             return None
         signed.targets = TargetEntries(doc.targets)

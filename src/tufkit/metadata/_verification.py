@@ -10,7 +10,6 @@ is read.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 
 from tufkit.crypto import Key, Signature
 from tufkit.errors import UnsignedMetadataError
@@ -19,7 +18,6 @@ from tufkit.metadata._roles import Role
 __all__ = ["VerificationResult", "count_signatures"]
 
 
-@dataclass(frozen=True)
 class VerificationResult:
     """The outcome of checking a role's signatures.
 
@@ -30,10 +28,22 @@ class VerificationResult:
         unsigned: keyid -> key, for the role's keys without one.
     """
 
-    role_name: str
-    threshold: int
-    signed: dict[str, Key] = field(default_factory=dict)
-    unsigned: dict[str, Key] = field(default_factory=dict)
+    __slots__ = ("role_name", "signed", "threshold", "unsigned")
+
+    def __init__(
+        self,
+        role_name: str,
+        threshold: int,
+        signed: dict[str, Key] | None = None,
+        unsigned: dict[str, Key] | None = None,
+    ) -> None:
+        self.role_name = role_name
+        self.threshold = threshold
+        self.signed = signed if signed is not None else {}
+        self.unsigned = unsigned if unsigned is not None else {}
+
+    def __repr__(self) -> str:
+        return f"VerificationResult({self.role_name!r}, {len(self.signed)}/{self.threshold} signed)"
 
     @property
     def verified(self) -> bool:

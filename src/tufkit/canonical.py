@@ -24,7 +24,14 @@ from typing import Any
 
 from tufkit.errors import FormatError
 
-__all__ = ["encode_canonical", "encode_canonical_exact", "loads", "loads_object"]
+__all__ = [
+    "check_json",
+    "encode_canonical",
+    "encode_canonical_exact",
+    "encode_compact",
+    "loads",
+    "loads_object",
+]
 
 _ENCODER_ESCAPE = re.compile(rb"\\(u[0-9a-fA-F]{4}|.)")
 _SIMPLE_ESCAPES = {b"n": b"\n", b"r": b"\r", b"t": b"\t", b"b": b"\b", b"f": b"\f"}
@@ -68,6 +75,16 @@ def _check_json_types(value: object) -> None:
             raise TypeError(f"{kind.__name__} cannot be encoded as canonical JSON")
 
 
+def check_json(value: object) -> None:
+    """Check that *value* can be encoded as canonical JSON (no floats, str keys, bounded depth).
+
+    Raises:
+        TypeError: *value* holds a float or a type JSON cannot express.
+        ValueError: nesting deeper than the supported limit.
+    """
+    _check_json_types(value)
+
+
 def encode_canonical(value: object, *, trusted: bool = False) -> bytes:
     """Return the canonical JSON bytes of *value*.
 
@@ -91,6 +108,28 @@ def encode_canonical(value: object, *, trusted: bool = False) -> bytes:
         return encode_canonical_exact(value)
     if b"\\" in out:
         out = _ENCODER_ESCAPE.sub(_unescape, out)
+    return out
+
+
+def encode_compact(value: object, *, trusted: bool = False) -> bytes:
+    """Return *value* as compact JSON with sorted keys and standard escapes.
+
+    Unlike canonical JSON this is always valid JSON (control characters are escaped), so it is
+    the form for files and HTTP bodies; it equals the canonical bytes when no string holds a
+    control character.
+
+    Raises:
+        TypeError: *value* holds a float or a type JSON cannot express.
+        ValueError: nesting deeper than the supported limit.
+    """
+    if not trusted:
+        _check_json_types(value)
+    try:
+        out: bytes = _codec()[1].encode(value)
+    except (TypeError, OverflowError, ValueError, UnicodeError):
+        import json
+
+        return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
     return out
 
 

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, Generic, TypeVar
 
-from tufkit.canonical import encode_canonical, loads_object
+from tufkit.canonical import check_json, encode_canonical, encode_compact, loads_object
 from tufkit.crypto import Signature, Signer
 from tufkit.errors import FormatError
 from tufkit.metadata._fields import check_spec_version, get_list, parse_expires, type_name
@@ -114,9 +114,12 @@ class Metadata(Generic[RoleType]):
             signatures = _signatures_from_list(raw_signatures)
         except FormatError:
             return None
+        payload = _fastpath.signed_payload(doc)
+        if payload is None:
+            return None
         signed.targets = TargetEntries(doc.targets)
         metadata = cls(signed, signatures)  # type: ignore[arg-type]
-        metadata._received_payload = encode_canonical(doc, trusted=True)
+        metadata._received_payload = payload
         return metadata
 
     @classmethod
@@ -164,15 +167,17 @@ class Metadata(Generic[RoleType]):
 
     # -- writing -----------------------------------------------------------------------------
 
+    def _encodable_signed(self) -> tuple[Any, bool]:
+        """The signed content ready for the encoder, and whether it is already type-checked."""
+        if isinstance(self.signed, Targets):
+            return self.signed._to_encodable(), True
+        return self.signed.to_dict(), False
+
     @property
     def signed_bytes(self) -> bytes:
         """The canonical bytes of the signed content as it is now (what :meth:`sign` signs)."""
-        encodable = (
-            self.signed._to_encodable()
-            if isinstance(self.signed, Targets)
-            else self.signed.to_dict()
-        )
-        return encode_canonical(encodable, trusted=isinstance(self.signed, Targets))
+        encodable, checked = self._encodable_signed()
+        return encode_canonical(encodable, trusted=checked)
 
     @property
     def verification_payload(self) -> bytes:
@@ -212,18 +217,22 @@ class Metadata(Generic[RoleType]):
         }
 
     def to_bytes(self, *, pretty: bool = False) -> bytes:
-        """Serialise the document: canonical JSON (the default), or indented for people.
+        """Serialise the document as valid JSON: compact with sorted keys (the default; equal
+        to canonical JSON unless a string holds a control character), or indented for people.
 
-        The canonical form reuses the signed bytes, so a million-entry document is encoded once.
+        Raises:
+            TypeError: a field holds a float or a type JSON cannot express.
         """
         if pretty:
             import json
 
             return json.dumps(self.to_dict(), indent=1, sort_keys=True, ensure_ascii=False).encode()
-        if self.unrecognized_fields:
-            return encode_canonical(self.to_dict())
-        signatures = encode_canonical([sig.to_dict() for sig in self.signatures.values()])
-        return b'{"signatures":' + signatures + b',"signed":' + self.signed_bytes + b"}"
+        encodable, checked = self._encodable_signed()
+        signatures = [sig.to_dict() for sig in self.signatures.values()]
+        document = {"signatures": signatures, "signed": encodable, **self.unrecognized_fields}
+        if not checked:
+            check_json(document)
+        return encode_compact(document, trusted=True)
 
     def __repr__(self) -> str:
         return f"Metadata({self.signed.type} v{self.signed.version})"

@@ -1,10 +1,11 @@
 """The typed fast path for reading targets metadata.
 
 msgspec decodes the envelope with ``signed`` kept as raw bytes, then decodes ``signed`` into typed
-structs: every target entry's length (an integer >= 0, never a boolean or float) and hashes (a
-non-empty string map) are validated in C, and entries stay compact (no per-entry dicts). Anything
-the structs do not describe (unrecognised fields, wrong types) makes :func:`decode_targets`
-return None, and the general path reads the document and names the problem.
+structs: every target entry's length (an integer >= 0, never a boolean or float) and hashes are
+validated in C, and entries stay compact (no per-entry dicts: the common sha256/sha512 hashes are
+struct fields). Anything the structs do not describe (other hash algorithms, unrecognised fields,
+wrong types, an empty ``hashes``) makes the fast path give up, and the general path reads the
+document and names the problem.
 """
 
 from __future__ import annotations
@@ -13,16 +14,24 @@ from typing import Annotated, Any
 
 import msgspec
 
+from tufkit.canonical import encode_canonical
 from tufkit.errors import FormatError
+from tufkit.metadata._files import TargetFile
 
-__all__ = ["UNSET", "decode_targets"]
+__all__ = ["UNSET", "decode_targets", "entry_from_target", "signed_payload", "target_from_entry"]
 
 UNSET = msgspec.UNSET
+_HASH_NAMES = ("sha256", "sha512")
+
+
+class _FastHashes(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True, gc=False):
+    sha256: str | msgspec.UnsetType = msgspec.UNSET
+    sha512: str | msgspec.UnsetType = msgspec.UNSET
 
 
 class _FastEntry(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True, gc=False):
     length: Annotated[int, msgspec.Meta(ge=0)]
-    hashes: Annotated[dict[str, str], msgspec.Meta(min_length=1)]
+    hashes: _FastHashes
     custom: Any = msgspec.UNSET
 
 
@@ -51,6 +60,35 @@ def _reject_float(text: str) -> Any:
 
 _ENVELOPE_DECODER = msgspec.json.Decoder(_FastEnvelope)
 _TARGETS_DECODER = msgspec.json.Decoder(_FastTargets, float_hook=_reject_float)
+
+
+def entry_from_target(target: TargetFile) -> Any:
+    """A compact entry for a validated target, or None if it has fields a compact entry lacks.
+
+    The caller has checked ``custom`` with :func:`tufkit.canonical.check_json`.
+    """
+    extra = target.unrecognized_fields
+    if not extra.keys() <= {"custom"} or not target.hashes.keys() <= set(_HASH_NAMES):
+        return None
+    hashes = _FastHashes(**target.hashes)
+    return _FastEntry(target.length, hashes, extra.get("custom", UNSET))
+
+
+def target_from_entry(path: str, entry: Any) -> TargetFile:
+    """The :class:`TargetFile` a compact entry stands for."""
+    hashes = {
+        name: value for name in _HASH_NAMES if (value := getattr(entry.hashes, name)) is not UNSET
+    }
+    extra = {} if entry.custom is UNSET else {"custom": entry.custom}
+    return TargetFile(entry.length, hashes, path, extra)
+
+
+def signed_payload(doc: _FastTargets) -> bytes | None:
+    """The canonical bytes of a decoded document, or None if an entry has empty hashes."""
+    payload = encode_canonical(doc, trusted=True)
+    if b'"hashes":{}' in payload:  # may also be inside 'custom': then the general path decides
+        return None
+    return payload
 
 
 def decode_targets(data: bytes) -> tuple[_FastTargets, list[dict[str, str]]] | None:

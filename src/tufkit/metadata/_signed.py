@@ -10,6 +10,7 @@ from collections.abc import Iterator, Mapping, MutableMapping
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
+from tufkit.canonical import check_json
 from tufkit.crypto import Key, Signature
 from tufkit.errors import FormatError
 from tufkit.metadata._fields import (
@@ -335,10 +336,12 @@ class Snapshot(Signed):
 
 
 class TargetEntries(MutableMapping[str, TargetFile]):
-    """The ``targets`` map of targets metadata, built lazily.
+    """The ``targets`` map of targets metadata, stored compactly.
 
-    Entries read by the fast parser stay in their compact validated form until asked for, so a
-    million-entry document does not become a million Python objects unless it is iterated.
+    Entries read by the fast parser, and entries assigned whose only extra field is ``custom``,
+    are kept as compact validated records that the canonical encoder writes without Python code;
+    a :class:`TargetFile` is built when one is asked for. Entries are values: to change one,
+    assign a new :class:`TargetFile` (changing a returned object does not change the map).
     """
 
     __slots__ = ("_entries",)
@@ -351,15 +354,22 @@ class TargetEntries(MutableMapping[str, TargetFile]):
         entry = self._entries[path]
         if type(entry) is TargetFile:
             return entry
-        extra = {} if entry.custom is _unset() else {"custom": entry.custom}
-        return TargetFile(entry.length, entry.hashes, path, extra)
+        from tufkit.metadata import _fastpath
+
+        return _fastpath.target_from_entry(path, entry)
 
     def __setitem__(self, path: str, target: TargetFile) -> None:
         if not isinstance(target, TargetFile):
             raise TypeError(f"targets hold TargetFile objects, not {type(target).__name__}")
         if target.path != path:
             raise ValueError(f"target stored as {path!r} has path {target.path!r}")
-        self._entries[path] = target
+        if not all(type(name) is str for name in target.hashes):
+            raise TypeError("hash algorithm names must be strings")
+        from tufkit.metadata import _fastpath
+
+        check_json(target.unrecognized_fields)
+        compact = _fastpath.entry_from_target(target)
+        self._entries[path] = target if compact is None else compact
 
     def __delitem__(self, path: str) -> None:
         del self._entries[path]
@@ -375,16 +385,14 @@ class TargetEntries(MutableMapping[str, TargetFile]):
 
     def encodable(self) -> dict[str, Any]:
         """The map in a form the canonical encoder takes (compact entries kept as they are)."""
-        return {
+        out = {
             path: entry.to_dict() if type(entry) is TargetFile else entry
             for path, entry in self._entries.items()
         }
-
-
-def _unset() -> Any:
-    import msgspec
-
-    return msgspec.UNSET
+        for entry in self._entries.values():
+            if type(entry) is TargetFile:
+                check_json(entry.unrecognized_fields)
+        return out
 
 
 class Targets(_Delegator, Signed):
@@ -429,10 +437,17 @@ class Targets(_Delegator, Signed):
         return targets
 
     def _to_encodable(self) -> dict[str, Any]:
+        """The signed object with compact target entries, type-checked for the trusted encoder.
+
+        Raises:
+            TypeError: a field holds a float or a type JSON cannot express.
+            ValueError: nesting deeper than the supported limit.
+        """
         out = self._common_to_dict()
-        out["targets"] = self.targets.encodable()
         if self.delegations is not None:
             out["delegations"] = self.delegations.to_dict()
+        check_json(out)
+        out["targets"] = self.targets.encodable()
         return out
 
     def to_dict(self) -> dict[str, Any]:

@@ -20,6 +20,7 @@ _COMMANDS: dict[str, tuple[str, str, str]] = {
     "key": ("tufkit.cli.key", "key", "Generate and inspect signing keys."),
     "metadata": ("tufkit.cli.metadata", "metadata", "Inspect and verify TUF metadata files."),
     "demo": ("tufkit.cli.demo", "demo", "Run the end-to-end demonstration."),
+    "intoto": ("tufkit.cli.intoto", "intoto", "in-toto layouts, links and verification."),
 }
 
 

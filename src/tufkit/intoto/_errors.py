@@ -1,0 +1,77 @@
+"""The in-toto error classes, all under :class:`tufkit.errors.SupplyChainError`.
+
+The names follow the failure categories users of the reference implementation know, so a
+diagnostic such as ``RuleVerificationError: ...`` means the same thing in both tools. This module
+does not decide when to raise them.
+"""
+
+from __future__ import annotations
+
+from tufkit.errors import ConfigError, SupplyChainError
+
+__all__ = [
+    "BadReturnValueError",
+    "CommandError",
+    "InvalidMetadataError",
+    "LayoutExpiredError",
+    "LinkNotFoundError",
+    "PrefixError",
+    "RuleVerificationError",
+    "SignatureVerificationError",
+    "ThresholdVerificationError",
+]
+
+
+class InvalidMetadataError(SupplyChainError):
+    """A layout, link or envelope is malformed, too large or of an unknown kind."""
+
+
+class SignatureVerificationError(SupplyChainError):
+    """A signature is missing or does not verify with the key that must have made it."""
+
+
+class LayoutExpiredError(SupplyChainError):
+    """The layout's ``expires`` date is not in the future."""
+
+
+class LinkNotFoundError(SupplyChainError):
+    """Fewer link files than a step's threshold exist in the link directory."""
+
+
+class ThresholdVerificationError(SupplyChainError):
+    """Not enough distinct functionaries validly signed agreeing links for a step."""
+
+
+class RuleVerificationError(SupplyChainError):
+    """An artifact rule (DISALLOW or REQUIRE) failed for a step or inspection.
+
+    Attributes:
+        item: the step or inspection whose artifacts failed, when known.
+        side: ``"materials"`` or ``"products"``, when known.
+        rule: the failing rule as written in the layout, when known.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        item: str | None = None,
+        side: str | None = None,
+        rule: list[str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.item = item
+        self.side = side
+        self.rule = rule
+
+
+class BadReturnValueError(SupplyChainError):
+    """An inspection command exited with a non-zero status, failed to start or timed out."""
+
+
+class PrefixError(ConfigError):
+    """``lstrip_paths`` prefixes overlap or make two artifact names collide."""
+
+
+class CommandError(SupplyChainError):
+    """A step's command could not be started or did not finish within its timeout."""

@@ -1,0 +1,111 @@
+"""Inspection runners: how the verifier executes a layout's inspections.
+
+:class:`WorkdirInspectionRunner` behaves like the reference: it records ``.`` in the working
+directory, runs the command there with a timeout, records ``.`` again and writes the unsigned
+``<inspection>.link`` there. :class:`TemporaryCopyInspectionRunner` does the same in a temporary
+copy of the directory, made once per verification, so the directory is left untouched. This
+module does not apply rules or decide verdicts.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from types import TracebackType
+from typing import Protocol
+
+from tufkit.intoto._envelope import Metablock
+from tufkit.intoto._models import Inspection, Link
+from tufkit.intoto._record import RecordOptions, record_artifacts
+from tufkit.intoto._run import run_command
+
+__all__ = ["InspectionRunner", "TemporaryCopyInspectionRunner", "WorkdirInspectionRunner"]
+
+
+class InspectionRunner(Protocol):
+    """Runs one inspection and returns its (unsigned) link."""
+
+    def __call__(self, inspection: Inspection, *, timeout: float | None) -> Link:
+        """Record ``.``, run ``inspection.run``, record ``.`` again.
+
+        Raises:
+            CommandError: the command cannot be started or timed out.
+        """
+        ...
+
+
+def _inspect_in(directory: str, inspection: Inspection, timeout: float | None) -> Link:
+    options = RecordOptions(base_path=directory)
+    materials = record_artifacts(["."], options)
+    byproducts = run_command(inspection.run, timeout=timeout, cwd=directory)
+    byproducts["stdout"] = byproducts["stderr"] = ""
+    products = record_artifacts(["."], options)
+    return Link(
+        name=inspection.name,
+        materials=materials,
+        products=products,
+        byproducts=byproducts,
+        command=list(inspection.run),
+    )
+
+
+class WorkdirInspectionRunner:
+    """Run inspections in a directory (the current one by default), as the reference does."""
+
+    def __init__(self, directory: str | os.PathLike[str] = ".", *, persist_links: bool = True):
+        self.directory = os.fspath(directory)
+        self.persist_links = persist_links
+
+    def __call__(self, inspection: Inspection, *, timeout: float | None) -> Link:
+        """Run *inspection* in the directory and write ``<name>.link`` there.
+
+        Raises:
+            CommandError: the command cannot be started or timed out.
+        """
+        link = _inspect_in(self.directory, inspection, timeout)
+        if self.persist_links and "/" not in inspection.name and inspection.name not in ("", ".."):
+            path = Path(self.directory) / f"{inspection.name}.link"
+            path.write_bytes(Metablock(link).to_bytes())
+        return link
+
+
+class TemporaryCopyInspectionRunner:
+    """Run inspections in a temporary copy of a directory; use as a context manager."""
+
+    def __init__(self, source: str | os.PathLike[str] = ".") -> None:
+        self.source = os.fspath(source)
+        self._tmp: tempfile.TemporaryDirectory[str] | None = None
+        self._inner: WorkdirInspectionRunner | None = None
+
+    def __call__(self, inspection: Inspection, *, timeout: float | None) -> Link:
+        """Run *inspection* in the copy (made on first use).
+
+        Raises:
+            CommandError: the command cannot be started or timed out.
+        """
+        if self._inner is None:
+            self._tmp = tempfile.TemporaryDirectory(prefix="tufkit-inspect-")
+            copy = os.path.join(self._tmp.name, "work")
+            shutil.copytree(self.source, copy, symlinks=True)
+            self._inner = WorkdirInspectionRunner(copy)
+        return self._inner(inspection, timeout=timeout)
+
+    def close(self) -> None:
+        """Delete the copy."""
+        if self._tmp is not None:
+            self._tmp.cleanup()
+        self._tmp = None
+        self._inner = None
+
+    def __enter__(self) -> TemporaryCopyInspectionRunner:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()

@@ -36,11 +36,13 @@ class _FastEntry(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True,
 
 
 class _FastTargets(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+    # Required fields have no default: omit_defaults would otherwise drop an empty "targets"
+    # from the signed payload, and a missing one would be accepted.
     type: str = msgspec.field(name="_type")
-    spec_version: str = ""
-    version: int = 0
-    expires: str = ""
-    targets: dict[str, _FastEntry] = {}
+    spec_version: str
+    version: int
+    expires: str
+    targets: dict[str, _FastEntry]
     delegations: Any = msgspec.UNSET
 
 

@@ -8,6 +8,7 @@ modules are imported only when their command runs, so ``tufkit --help`` starts f
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 from typing import Any
 
@@ -53,6 +54,17 @@ class _LazyGroup(click.Group):
             ctx.exit(1)
         except OSError as exc:
             click.echo(f"error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), err=True)
+            ctx.exit(1)
+        except (click.exceptions.Exit, click.ClickException, click.Abort, KeyboardInterrupt):
+            raise
+        except Exception as exc:
+            if os.environ.get("TUFKIT_DEBUG"):
+                raise
+            click.echo(
+                f"internal error: {type(exc).__name__}: {exc} "
+                "(a bug in tufkit; set TUFKIT_DEBUG=1 to see where)",
+                err=True,
+            )
             ctx.exit(1)
 
 

@@ -1,0 +1,230 @@
+"""``tufkit demo``: an end-to-end walk through what tufkit can do so far, printing each step.
+
+It generates keys, builds and signs a small repository's metadata (root with a 2-of-2 threshold,
+targets with a delegation, snapshot, timestamp), writes it with consistent-snapshot names, reads
+it back strictly and verifies every role against its delegator, then shows that tampering,
+an unauthorised key and a forged delegation are each refused. Nothing leaves the output directory.
+"""
+
+from __future__ import annotations
+
+import shutil
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import click
+
+__all__ = ["demo"]
+
+
+def _step(text: str) -> None:
+    click.secho(f"==> {text}", bold=True)
+
+
+def _ok(text: str) -> None:
+    click.echo(f"    ok: {text}")
+
+
+def _build(out: Path) -> dict[str, Any]:
+    from tufkit.crypto import generate
+    from tufkit.metadata import (
+        DelegatedRole,
+        Delegations,
+        Metadata,
+        MetaFile,
+        Role,
+        Root,
+        Snapshot,
+        TargetFile,
+        Targets,
+        Timestamp,
+    )
+
+    _step("generating keys")
+    keys = {
+        "root-1": generate("ed25519"),
+        "root-2": generate("ecdsa"),
+        "targets": generate("ed25519"),
+        "snapshot": generate("ed25519"),
+        "timestamp": generate("ed25519"),
+        "releases": generate("rsa"),
+    }
+    for name, signer in keys.items():
+        key = signer.public_key
+        _ok(f"{name:<10} {key.scheme:<20} keyid {key.keyid[:16]}...")
+
+    _step("building and signing metadata")
+    now = datetime.now(UTC).replace(microsecond=0)
+    root = Root(expires=now + timedelta(days=365))
+    root.roles["root"] = Role([], 2)
+    for name in ("root-1", "root-2"):
+        root.add_key(keys[name].public_key, "root")
+    for name in ("targets", "snapshot", "timestamp"):
+        root.add_key(keys[name].public_key, name)
+
+    payloads = {"hello.txt": b"hello, world\n", "releases/app-1.0.tar.gz": b"\x1f\x8b app 1.0"}
+    targets_dir = out / "targets"
+    targets_dir.mkdir(parents=True)
+    for path, data in payloads.items():
+        (targets_dir / path).parent.mkdir(parents=True, exist_ok=True)
+        (targets_dir / path).write_bytes(data)
+
+    releases_key = keys["releases"].public_key
+    top = Targets(expires=now + timedelta(days=90))
+    top.targets["hello.txt"] = TargetFile.from_data("hello.txt", payloads["hello.txt"])
+    top.delegations = Delegations(
+        {releases_key.keyid: releases_key},
+        {"releases": DelegatedRole("releases", [releases_key.keyid], 1, True, ["releases/*"])},
+    )
+    releases = Targets(expires=now + timedelta(days=90))
+    path = "releases/app-1.0.tar.gz"
+    releases.targets[path] = TargetFile.from_data(path, payloads[path], ("sha256", "sha512"))
+
+    documents: dict[str, Metadata[Any]] = {
+        "root": Metadata(root),
+        "targets": Metadata(top),
+        "releases": Metadata(releases),
+    }
+    for name in ("root-1", "root-2"):
+        documents["root"].sign(keys[name])
+    documents["targets"].sign(keys["targets"])
+    documents["releases"].sign(keys["releases"])
+    written: dict[str, bytes] = {
+        name: documents[name].to_bytes() for name in ("root", "targets", "releases")
+    }
+    snapshot = Snapshot(expires=now + timedelta(days=7))
+    snapshot.meta = {
+        f"{name}.json": MetaFile(1, len(data), {"sha256": _sha256(data)})
+        for name, data in written.items()
+        if name != "root"
+    }
+    documents["snapshot"] = Metadata(snapshot)
+    documents["snapshot"].sign(keys["snapshot"])
+    written["snapshot"] = documents["snapshot"].to_bytes()
+    timestamp = Timestamp(expires=now + timedelta(days=1))
+    data = written["snapshot"]
+    timestamp.snapshot_meta = MetaFile(1, len(data), {"sha256": _sha256(data)})
+    documents["timestamp"] = Metadata(timestamp)
+    documents["timestamp"].sign(keys["timestamp"])
+    written["timestamp"] = documents["timestamp"].to_bytes()
+
+    metadata_dir = out / "metadata"
+    metadata_dir.mkdir(parents=True)
+    for name, data in written.items():
+        file_name = f"{name}.json" if name == "timestamp" else f"1.{name}.json"
+        (metadata_dir / file_name).write_bytes(data)
+        _ok(f"{file_name:<20} {len(data):>6} bytes, {len(documents[name].signatures)} signature(s)")
+    return {"keys": keys, "metadata_dir": metadata_dir, "now": now}
+
+
+def _sha256(data: bytes) -> str:
+    import hashlib
+
+    return hashlib.sha256(data).hexdigest()
+
+
+def _verify(metadata_dir: Path, now: datetime) -> dict[str, Any]:
+    from tufkit.metadata import Metadata, Root, Snapshot, Targets, Timestamp
+
+    _step("reading back and verifying every role against its delegator")
+    raw = {
+        "root": (metadata_dir / "1.root.json").read_bytes(),
+        "timestamp": (metadata_dir / "timestamp.json").read_bytes(),
+        "snapshot": (metadata_dir / "1.snapshot.json").read_bytes(),
+        "targets": (metadata_dir / "1.targets.json").read_bytes(),
+        "releases": (metadata_dir / "1.releases.json").read_bytes(),
+    }
+    root = Metadata.from_bytes_as(raw["root"], Root)
+    root.signed.verify_delegate("root", root.verification_payload, root.signatures)
+    _ok("root is signed by 2 of its 2 root keys")
+    timestamp = Metadata.from_bytes_as(raw["timestamp"], Timestamp)
+    root.signed.verify_delegate("timestamp", timestamp.verification_payload, timestamp.signatures)
+    timestamp.signed.snapshot_meta.verify_length_and_hashes(raw["snapshot"], "snapshot")
+    _ok("timestamp verified; snapshot bytes match its length and hash")
+    snapshot = Metadata.from_bytes_as(raw["snapshot"], Snapshot)
+    root.signed.verify_delegate("snapshot", snapshot.verification_payload, snapshot.signatures)
+    for name in ("targets", "releases"):
+        snapshot.signed.meta[f"{name}.json"].verify_length_and_hashes(raw[name], name)
+    _ok("snapshot verified; targets and releases bytes match it")
+    targets = Metadata.from_bytes_as(raw["targets"], Targets)
+    root.signed.verify_delegate("targets", targets.verification_payload, targets.signatures)
+    releases = Metadata.from_bytes_as(raw["releases"], Targets)
+    targets.signed.verify_delegate("releases", releases.verification_payload, releases.signatures)
+    _ok("targets verified by root; releases verified by the delegation in targets")
+    for md in (root, timestamp, snapshot, targets, releases):
+        if md.signed.is_expired(now):
+            raise click.ClickException(f"{md.signed.type} is expired")
+    _ok("nothing has expired")
+    target = releases.signed.targets["releases/app-1.0.tar.gz"]
+    data = (metadata_dir.parent / "targets" / target.path).read_bytes()
+    target.verify_length_and_hashes(data)
+    _ok(f"{target.path}: {target.length} bytes match sha256 and sha512")
+    return {"raw": raw, "root": root, "targets": targets}
+
+
+def _attacks(keys: dict[str, Any], verified: dict[str, Any]) -> None:
+    from tufkit.errors import FormatError, LengthOrHashMismatchError, RepositoryError
+    from tufkit.metadata import Metadata, TargetFile, Targets
+
+    _step("attacks that must fail")
+    root, targets = verified["root"], verified["targets"]
+    tampered = verified["raw"]["targets"].replace(b'"length":13', b'"length":14')
+    forged = Metadata.from_bytes_as(tampered, Targets)
+    result = root.signed.get_verification_result(
+        "targets", forged.verification_payload, forged.signatures
+    )
+    _expect_refused(not result.verified, "a targets file with one length changed")
+
+    evil = Metadata.from_bytes_as(verified["raw"]["releases"], Targets)
+    evil.signed.targets["releases/app-1.0.tar.gz"] = TargetFile.from_data(
+        "releases/app-1.0.tar.gz", b"malware"
+    )
+    evil.sign(keys["snapshot"], append=False)
+    result = targets.signed.get_verification_result(
+        "releases", evil.verification_payload, evil.signatures
+    )
+    _expect_refused(not result.verified, "releases re-signed with the (online) snapshot key")
+
+    try:
+        TargetFile.from_data("hello.txt", b"hello, world\n").verify_length_and_hashes(b"hell0")
+        _expect_refused(False, "a substituted target file")
+    except LengthOrHashMismatchError:
+        _expect_refused(True, "a substituted target file")
+
+    duplicated = verified["raw"]["targets"].replace(
+        b'"signatures":[', b'"signatures":[{"keyid":"a","sig":""},{"keyid":"a","sig":""},', 1
+    )
+    try:
+        Metadata.from_bytes(duplicated)
+        _expect_refused(False, "a document repeating a keyid in its signatures")
+    except (FormatError, RepositoryError):
+        _expect_refused(True, "a document repeating a keyid in its signatures")
+
+
+def _expect_refused(refused: bool, what: str) -> None:
+    if not refused:
+        raise click.ClickException(f"SECURITY FAILURE: {what} was accepted")
+    click.echo(f"    refused: {what}")
+
+
+@click.command()
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("demo-output"),
+    show_default=True,
+    help="Directory for the demo's keys, metadata and targets (replaced on each run).",
+)
+def demo(out: Path) -> None:
+    """Run the end-to-end demonstration, printing each step."""
+    if out.exists():
+        if not (out / ".tufkit-demo").exists():
+            raise click.ClickException(f"{out} exists and was not made by the demo; choose --out")
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    (out / ".tufkit-demo").write_text("made by tufkit demo\n")
+    built = _build(out)
+    verified = _verify(built["metadata_dir"], built["now"])
+    _attacks(built["keys"], verified)
+    _step(f"done: metadata in {built['metadata_dir']}, targets in {out / 'targets'}")

@@ -1,0 +1,140 @@
+"""The demo and ``tufkit metadata`` run as real processes, as a user runs them."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+TUFKIT = [sys.executable, "-m", "tufkit"]
+
+
+def run(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*TUFKIT, *map(str, args)], capture_output=True, text=True, cwd=cwd, timeout=120
+    )
+
+
+@pytest.fixture(scope="module")
+def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("demo") / "out"
+    result = run("demo", "--out", out)
+    assert result.returncode == 0, result.stderr
+    assert "SECURITY FAILURE" not in result.stdout
+    assert result.stdout.count("refused:") == 4
+    return out
+
+
+def test_demo_writes_consistent_snapshot_metadata(demo_dir: Path) -> None:
+    names = sorted(p.name for p in (demo_dir / "metadata").iterdir())
+    assert names == [
+        "1.releases.json",
+        "1.root.json",
+        "1.snapshot.json",
+        "1.targets.json",
+        "timestamp.json",
+    ]
+
+
+def test_demo_output_verifies_in_python_tuf(demo_dir: Path) -> None:
+    from tuf.api.metadata import Metadata, Root, Targets
+
+    md = demo_dir / "metadata"
+    root = Metadata[Root].from_bytes((md / "1.root.json").read_bytes())
+    root.verify_delegate("root", root)
+    for role in ("targets", "snapshot"):
+        root.verify_delegate(role, Metadata.from_bytes((md / f"1.{role}.json").read_bytes()))
+    root.verify_delegate("timestamp", Metadata.from_bytes((md / "timestamp.json").read_bytes()))
+    targets = Metadata[Targets].from_bytes((md / "1.targets.json").read_bytes())
+    targets.verify_delegate("releases", Metadata.from_bytes((md / "1.releases.json").read_bytes()))
+
+
+def test_demo_refuses_to_replace_a_foreign_directory(tmp_path: Path) -> None:
+    (tmp_path / "precious.txt").write_text("keep me")
+    result = run("demo", "--out", tmp_path)
+    assert result.returncode == 1
+    assert "was not made by the demo" in result.stderr
+    assert (tmp_path / "precious.txt").read_text() == "keep me"
+
+
+def test_metadata_verify_accepts_the_right_delegator(demo_dir: Path) -> None:
+    md = demo_dir / "metadata"
+    result = run(
+        "metadata",
+        "verify",
+        md / "1.releases.json",
+        "--by",
+        md / "1.targets.json",
+        "--role",
+        "releases",
+        "--json",
+    )
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["verified"] is True
+    assert report["threshold"] == 1
+
+
+@pytest.mark.parametrize(
+    ("file", "by", "extra", "message"),
+    [
+        ("1.releases.json", "1.root.json", ["--role", "releases"], "does not define role"),
+        ("1.targets.json", "1.snapshot.json", [], "not a delegator"),
+        ("1.targets.json", "1.root.json", ["--at", "2999-01-01T00:00:00Z"], "expired"),
+        ("1.snapshot.json", "1.root.json", ["--role", "timestamp"], "signed by 0/1"),
+    ],
+)
+def test_metadata_verify_refuses(
+    demo_dir: Path, file: str, by: str, extra: list[str], message: str
+) -> None:
+    md = demo_dir / "metadata"
+    result = run("metadata", "verify", md / file, "--by", md / by, *extra)
+    assert result.returncode == 1
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_metadata_verify_refuses_a_tampered_file(demo_dir: Path, tmp_path: Path) -> None:
+    md = demo_dir / "metadata"
+    raw = (md / "1.targets.json").read_bytes()
+    tampered = tmp_path / "targets.json"
+    tampered.write_bytes(raw.replace(b'"version":1', b'"version":2', 1))
+    result = run("metadata", "verify", tampered, "--by", md / "1.root.json")
+    assert result.returncode == 1
+    assert "signed by 0/1" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b'{"signed": 5', "invalid JSON"),
+        (b"[]", "must be a JSON object"),
+        (b'{"signed": {"_type": "mirrors"}, "signatures": []}', "unknown _type"),
+        (b'{"signed": {"_type": "root", "version": 1.5}, "signatures": []}', "floating point"),
+    ],
+)
+def test_metadata_show_names_what_is_wrong(tmp_path: Path, content: bytes, message: str) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_bytes(content)
+    result = run("metadata", "show", bad)
+    assert result.returncode == 1
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_metadata_show_json_describes_root(demo_dir: Path) -> None:
+    result = run("metadata", "show", demo_dir / "metadata" / "1.root.json", "--json")
+    assert result.returncode == 0, result.stderr
+    info = json.loads(result.stdout)
+    assert info["type"] == "root"
+    assert info["roles"]["root"]["threshold"] == 2
+    assert len(info["signatures"]) == 2
+
+
+def test_unknown_option_is_a_usage_error() -> None:
+    result = run("metadata", "verify", "--no-such-option")
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr

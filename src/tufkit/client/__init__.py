@@ -1,0 +1,12 @@
+"""The TUF client: the specification's update workflow over a cache directory and a fetcher.
+
+Start with :class:`Updater`; :class:`UpdaterConfig` holds every limit; :class:`Fetcher` is the
+network seam (tests and other transports implement it). This package never trusts a cache
+directory silently: the trust anchor is given to the :class:`Updater` explicitly.
+"""
+
+from tufkit.client.config import UpdaterConfig
+from tufkit.client.fetcher import Fetcher, Urllib3Fetcher
+from tufkit.client.updater import RoleVisit, TargetLookup, Updater
+
+__all__ = ["Fetcher", "RoleVisit", "TargetLookup", "Updater", "UpdaterConfig", "Urllib3Fetcher"]

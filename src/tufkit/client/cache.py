@@ -1,0 +1,135 @@
+"""The client's only filesystem seam: the metadata cache directory and target files.
+
+* Metadata is stored under unversioned names, ``<percent-encoded role name>.json``, exactly the
+  bytes received; a role name from metadata never reaches the filesystem unencoded (``/``,
+  ``..`` and ``%`` are all encoded, so every name is one plain file in the directory).
+* Every write goes to a hidden temporary file in the same directory (no ``.json`` suffix),
+  is flushed and fsynced, then moved into place with ``os.replace``: a reader sees the old or
+  the new file, never a partial one, and a crash leaves no half-written ``.json``.
+* :meth:`MetadataCache.lock` takes an exclusive ``fcntl`` lock on ``.lock`` in the directory, so
+  several processes can share one cache: one update cycle at a time.
+
+This module decides nothing about trust: it stores what the updater has already verified.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import quote
+
+__all__ = ["MetadataCache", "atomic_write", "encode_name"]
+
+_LOCK_NAME = ".lock"
+
+
+def encode_name(name: str) -> str:
+    """Percent-encode *name* (a role name or target path) into one safe file name component.
+
+    Everything except ASCII letters, digits and ``_.-~`` is encoded, ``/`` included; a name
+    made only of dots gets its dots encoded so it never means "this" or "parent" directory.
+
+    Raises:
+        ValueError: *name* is empty.
+    """
+    if not name:
+        raise ValueError("an empty name cannot be stored")
+    encoded = quote(name, safe="")
+    if encoded.strip(".") == "":
+        encoded = encoded.replace(".", "%2E")
+    return encoded
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write *data* to *path* atomically (hidden temp file in the same directory + rename).
+
+    Raises:
+        OSError: the directory is not writable or the disk is full; no partial file is left.
+    """
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tufkit-", suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+class MetadataCache:
+    """A directory of trusted metadata, one file per role.
+
+    Args:
+        directory: the cache directory; created (mode 0700) if missing.
+
+    Raises:
+        OSError: the directory cannot be created.
+    """
+
+    def __init__(self, directory: str | os.PathLike[str]) -> None:
+        self.directory = Path(directory)
+        self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+
+    def path_of(self, role_name: str) -> Path:
+        """The file that holds *role_name*'s metadata."""
+        return self.directory / f"{encode_name(role_name)}.json"
+
+    def read(self, role_name: str) -> bytes | None:
+        """The stored bytes of *role_name*, or None if absent or unreadable."""
+        try:
+            return self.path_of(role_name).read_bytes()
+        except OSError:
+            return None
+
+    def write(self, role_name: str, data: bytes) -> None:
+        """Store *data* (already verified) as *role_name*, atomically.
+
+        Raises:
+            OSError: the write failed; the previous file, if any, is intact.
+        """
+        atomic_write(self.path_of(role_name), data)
+
+    def delete(self, role_name: str) -> None:
+        """Remove *role_name*'s file if present.
+
+        Raises:
+            OSError: the file exists but cannot be removed.
+        """
+        with contextlib.suppress(FileNotFoundError):
+            self.path_of(role_name).unlink()
+
+    def modified_time(self, role_name: str) -> float | None:
+        """When *role_name* was last stored (seconds since the epoch), or None."""
+        try:
+            return self.path_of(role_name).stat().st_mtime
+        except OSError:
+            return None
+
+    def touch(self, role_name: str) -> None:
+        """Mark *role_name* as just confirmed current (updates its modification time)."""
+        with contextlib.suppress(OSError):
+            os.utime(self.path_of(role_name))
+
+    @contextlib.contextmanager
+    def lock(self) -> Iterator[None]:
+        """Hold an exclusive lock on the cache for the duration of the block.
+
+        Raises:
+            OSError: the lock file cannot be opened.
+        """
+        import fcntl
+
+        fd = os.open(self.directory / _LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            with contextlib.suppress(OSError):
+                fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)

@@ -1,0 +1,59 @@
+"""Limits and policies of the TUF client, in one frozen dataclass.
+
+Every length the client downloads has a bound here; the units are in the comments. This module
+holds no state and reads no environment: callers build a config and pass it in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["UpdaterConfig"]
+
+
+@dataclass(frozen=True)
+class UpdaterConfig:
+    """What the updater may download, how long it may wait, and how it reuses what it has.
+
+    Attributes:
+        max_root_rotations: root versions fetched per refresh at most (count); reaching it is
+            not an error, the next refresh continues the chain.
+        max_delegations: delegated roles loaded per target lookup at most (count).
+        root_max_length: cap on one ``N.root.json`` (bytes).
+        timestamp_max_length: cap on ``timestamp.json`` (bytes).
+        snapshot_max_length: cap on the snapshot when timestamp lists no length (bytes).
+        targets_max_length: cap on targets metadata when snapshot lists no length (bytes).
+        connect_timeout: TCP connect timeout (seconds).
+        read_timeout: longest wait for the next bytes of a response (seconds).
+        min_average_speed: slowest accepted average download speed once
+            ``slow_retrieval_grace`` has passed (bytes per second).
+        slow_retrieval_grace: time before the average speed is enforced (seconds).
+        prefix_targets_with_hash: with consistent snapshots, fetch targets as
+            ``dir/<hash>.<name>`` (the specification's layout).
+        refresh_interval: with :meth:`Updater.refresh_if_due`, skip the network when the last
+            successful refresh is younger than this (seconds); 0 refreshes every time.
+        offline_staleness_budget: in offline mode, accept cached metadata whose timestamp was
+            verified at most this long ago (seconds), even once expired.
+    """
+
+    max_root_rotations: int = 256  # count
+    max_delegations: int = 32  # count
+    root_max_length: int = 512_000  # bytes
+    timestamp_max_length: int = 16_384  # bytes
+    snapshot_max_length: int = 20_000_000  # bytes
+    targets_max_length: int = 50_000_000  # bytes
+    connect_timeout: float = 10.0  # seconds
+    read_timeout: float = 10.0  # seconds
+    min_average_speed: int = 1024  # bytes per second
+    slow_retrieval_grace: float = 5.0  # seconds
+    prefix_targets_with_hash: bool = True
+    refresh_interval: float = 0.0  # seconds
+    offline_staleness_budget: float = 0.0  # seconds
+
+    def __post_init__(self) -> None:
+        for name in ("max_root_rotations", "max_delegations"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1")
+        for name in ("root_max_length", "timestamp_max_length", "snapshot_max_length"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1 byte")

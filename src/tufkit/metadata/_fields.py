@@ -29,8 +29,9 @@ __all__ = [
 #: The specification version tufkit writes.
 SPEC_VERSION = "1.0.34"
 
-_EXPIRES = re.compile(r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})Z")
-_SPEC_VERSION = re.compile(r"(\d+)\.(\d+)(?:\.(\d+))?")
+# ASCII digits only: in a str pattern \d also matches other scripts' digits, which int() accepts.
+_EXPIRES = re.compile(r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})Z", re.ASCII)
+_SPEC_VERSION = re.compile(r"(\d+)\.(\d+)(?:\.(\d+))?", re.ASCII)
 
 T = TypeVar("T")
 

@@ -167,10 +167,11 @@ def test_match_against_unknown_step_consumes_nothing() -> None:
 )
 def test_malformed_rules_are_rejected(rule: Any) -> None:
     from in_toto.rulelib import unpack_rule
+    from securesystemslib.exceptions import FormatError as RefFormatError
 
     with pytest.raises(FormatError):
         parse_rule(rule)
-    with pytest.raises(Exception):  # noqa: B017 - the reference raises its own FormatError
+    with pytest.raises(RefFormatError):
         unpack_rule(rule)
 
 

@@ -12,7 +12,7 @@ import hashlib
 from typing import Any
 
 from tufkit.canonical import encode_canonical
-from tufkit.crypto._schemes import Verifier, load_public_key, scheme_info
+from tufkit.crypto._schemes import Verifier, load_public_key, public_key_material, scheme_info
 from tufkit.errors import FormatError
 
 __all__ = ["Key", "Signature"]
@@ -45,7 +45,15 @@ class Key:
         unrecognized_fields: other fields of the key object, kept as they were read.
     """
 
-    __slots__ = ("_verifier", "keyid", "keytype", "keyval", "scheme", "unrecognized_fields")
+    __slots__ = (
+        "_identity",
+        "_verifier",
+        "keyid",
+        "keytype",
+        "keyval",
+        "scheme",
+        "unrecognized_fields",
+    )
 
     def __init__(
         self,
@@ -63,6 +71,7 @@ class Key:
         self.keyval = keyval
         self.unrecognized_fields = unrecognized_fields or {}
         self._verifier: Verifier | bool | None = False  # False: not loaded yet
+        self._identity: tuple[str, str] | None = None
 
     @classmethod
     def from_dict(cls, keyid: str, data: object) -> Key:
@@ -117,12 +126,21 @@ class Key:
         return self._load() is not None
 
     def identity(self) -> tuple[str, str]:
-        """What makes two keys the same key, whatever their keyids: scheme and public value.
+        """What makes two keys the same key, whatever their keyids: the key material.
 
         Thresholds count identities, not keyids (TUF TAP 12), so one key listed twice under
-        different keyids counts once.
+        different keyids counts once, also when spelt differently (hex case, PEM line endings,
+        legacy hex point) or listed under two schemes of its family. Keys tufkit cannot use
+        fall back to scheme and public value.
         """
-        return (self.scheme, self.public.strip())
+        if self._identity is None:
+            info = scheme_info(self.keytype, self.scheme)
+            material = None if info is None else public_key_material(info, self.public)
+            if info is None or material is None:
+                self._identity = (self.scheme, self.public.strip())
+            else:
+                self._identity = (info.family, material.hex())
+        return self._identity
 
     def _load(self) -> Verifier | None:
         if self._verifier is False:

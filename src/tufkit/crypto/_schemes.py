@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
-__all__ = ["SCHEMES", "SchemeInfo", "load_public_key", "scheme_info"]
+__all__ = ["SCHEMES", "SchemeInfo", "load_public_key", "public_key_material", "scheme_info"]
 
 
 class SchemeInfo(NamedTuple):
@@ -66,6 +66,36 @@ def load_public_key(info: SchemeInfo, public: str) -> Verifier | None:
         if info.family == "ecdsa":
             return _ecdsa_verifier(info, public)
         return _rsa_verifier(info, public)
+    except (ValueError, TypeError, UnicodeError):
+        return None
+
+
+def public_key_material(info: SchemeInfo, public: str) -> bytes | None:
+    """The key itself, whatever its spelling: raw ed25519 bytes, or DER SubjectPublicKeyInfo.
+
+    Upper- and lowercase hex, PEM line endings and the legacy hex point all give the same bytes,
+    so one key written two ways is recognised as one key. None for unusable key material.
+    """
+    try:
+        if info.family == "ed25519":
+            raw = bytes.fromhex(public)
+            return raw if len(raw) == 32 and len(public) == 64 else None
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric import ec
+        from cryptography.hazmat.primitives.serialization import load_pem_public_key
+
+        key: Any
+        if public.startswith("-----BEGIN"):
+            key = load_pem_public_key(public.encode("ascii"))
+        elif info.family == "ecdsa":
+            curve = ec.SECP256R1() if info.curve == "secp256r1" else ec.SECP384R1()
+            key = ec.EllipticCurvePublicKey.from_encoded_point(curve, bytes.fromhex(public))
+        else:
+            return None
+        der: bytes = key.public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+        return der
     except (ValueError, TypeError, UnicodeError):
         return None
 

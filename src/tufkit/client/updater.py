@@ -429,6 +429,7 @@ class Updater:
             return Path(filepath)
         if self._target_dir is None:
             raise ValueError("no target_dir and no filepath given")
+        self._target_dir.mkdir(parents=True, exist_ok=True)
         return self._target_dir / self.target_file_name(targetinfo)
 
     # -- helpers ---------------------------------------------------------------------------

@@ -134,10 +134,11 @@ class _Recorder:
                 self._add(file_path, prefix)
 
     def _walk(self, top: str) -> Iterator[str]:
-        seen: set[tuple[int, int]] = set()
-        stack = [top]
+        # Each entry carries the identities of its ancestors: a directory that is its own
+        # ancestor (a symlink loop) is not entered again; siblings reached twice are.
+        stack: list[tuple[str, frozenset[tuple[int, int]]]] = [(top, frozenset())]
         while stack:
-            directory = stack.pop()
+            directory, ancestors = stack.pop()
             full = os.path.join(self.root, directory)
             try:
                 info = os.stat(full)
@@ -145,28 +146,36 @@ class _Recorder:
             except OSError as exc:
                 _LOG.info("cannot list %s: %s", directory, exc)
                 continue
-            if (info.st_dev, info.st_ino) in seen:
+            identity = (info.st_dev, info.st_ino)
+            if identity in ancestors:
+                _LOG.info("symlink loop at %s, not entered again", directory)
                 continue
-            seen.add((info.st_dev, info.st_ino))
+            inner = ancestors | {identity}
             subdirs: list[str] = []
             for entry in entries:
                 path = posixpath.normpath(posixpath.join(directory, entry.name))
                 if self.exclude(path):
                     continue
-                is_link = entry.is_symlink()
-                try:
-                    is_dir = entry.is_dir()
-                    is_file = not is_dir and entry.is_file()
-                except OSError:
-                    continue
-                if is_link and (is_dir or is_file):
-                    self._check_inside(path, "symlink")
-                if is_dir:
-                    if not is_link or self.options.follow_symlink_dirs:
-                        subdirs.append(path)
-                elif is_file:
+                kind = self._kind(entry, path)
+                if kind == "dir":
+                    subdirs.append(path)
+                elif kind == "file":
                     yield path
-            stack.extend(sorted(subdirs, reverse=True))
+            stack.extend((path, inner) for path in sorted(subdirs, reverse=True))
+
+    def _kind(self, entry: os.DirEntry[str], path: str) -> str:
+        """``"dir"`` to descend, ``"file"`` to hash, ``""`` to skip (broken, special, unfollowed)."""
+        try:
+            is_link = entry.is_symlink()
+            is_dir = entry.is_dir()
+            is_file = not is_dir and entry.is_file()
+        except OSError:
+            return ""
+        if is_link and (is_dir or is_file):
+            self._check_inside(path, "symlink")
+        if is_dir:
+            return "dir" if not is_link or self.options.follow_symlink_dirs else ""
+        return "file" if is_file else ""
 
 
 def record_artifacts(

@@ -14,6 +14,8 @@ import re
 
 __all__ = ["compile_pattern", "path_hash", "succinct_bin"]
 
+_SET_SPECIAL = re.compile(r"[\\\]\[^&~|]|(?<=-)-")
+
 
 def _translate_segment(segment: str) -> str:
     out: list[str] = []
@@ -41,7 +43,9 @@ def _translate_segment(segment: str) -> str:
             negate = body.startswith("!")
             if negate:
                 body = body[1:]
-            body = body.replace("\\", "\\\\").replace("^", "\\^")
+            # Escape what the regex set syntax reads differently: a leading ']' stops being first
+            # once '/' is prepended; '[' opens nested sets; '&&' '~~' '||' '--' are set operations.
+            body = _SET_SPECIAL.sub(r"\\\g<0>", body)
             out.append(f"[^/{body}]" if negate else f"(?!/)[{body}]")
         else:
             out.append(re.escape(char))

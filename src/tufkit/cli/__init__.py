@@ -19,6 +19,7 @@ __all__ = ["main"]
 # command name -> (module, attribute, short help)
 _COMMANDS: dict[str, tuple[str, str, str]] = {
     "key": ("tufkit.cli.key", "key", "Generate and inspect signing keys."),
+    "client": ("tufkit.cli.client", "client", "Update from a TUF repository and download targets."),
     "metadata": ("tufkit.cli.metadata", "metadata", "Inspect and verify TUF metadata files."),
     "demo": ("tufkit.cli.demo", "demo", "Run the end-to-end demonstration."),
     "intoto": ("tufkit.cli.intoto", "intoto", "in-toto layouts, links and verification."),

@@ -222,3 +222,91 @@ def test_conformance_client_refuses_bad_root_without_requests(tmp_path: Path) ->
     assert result.returncode == 1
     assert paths == []
     assert "Traceback" not in result.stderr
+
+
+def test_tufkit_client_cli(tmp_path: Path) -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from tufkit.cli import main
+
+    repo = PyTufRepo(tmp_path / "repo")
+    repo.delegate("targets", "team", ["team/*"])
+    repo.add_target("team/app.tgz", b"app", "team")
+    repo.publish()
+    (tmp_path / "root.json").write_bytes(repo.root_bytes())
+    runner = CliRunner()
+    base = ["client", "--metadata-dir", str(tmp_path / "m"), "--target-dir", str(tmp_path / "t")]
+    result = runner.invoke(main, [*base, "init", "--bootstrap", str(tmp_path / "root.json")])
+    assert result.exit_code == 0, result.output
+    with serve(tmp_path / "repo") as (url, _):
+        online = [*base, "--metadata-url", f"{url}/metadata", "--target-base-url", f"{url}/targets"]
+        result = runner.invoke(main, [*online, "--json", "refresh"])
+        assert result.exit_code == 0, result.output
+        assert json.loads(result.output)["targets"] == 1
+        result = runner.invoke(main, [*online, "--json", "info", "team/app.tgz"])
+        assert result.exit_code == 0, result.output
+        assert json.loads(result.output)["chain"] == ["targets", "team"]
+        result = runner.invoke(main, [*online, "download", "team/app.tgz"])
+        assert result.exit_code == 0, result.output
+        assert runner.invoke(main, [*online, "info", "nothing"]).exit_code == 1
+    # the server is gone: offline mode still answers from the verified cache
+    result = runner.invoke(main, [*base, "--offline", "info", "team/app.tgz"])
+    assert result.exit_code == 0, result.output
+    assert "team/app.tgz: 3 bytes" in result.output
+
+
+def test_slow_retrieval_is_aborted(tmp_path: Path) -> None:
+    import socket
+    import threading
+    import time
+
+    from tufkit.client import UpdaterConfig, Urllib3Fetcher
+    from tufkit.errors import SlowRetrievalError
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    stop = threading.Event()
+
+    def trickle() -> None:
+        conn, _ = listener.accept()
+        conn.recv(4096)
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n")
+        while not stop.is_set():
+            try:
+                conn.sendall(b"x")
+            except OSError:
+                break
+            time.sleep(0.1)
+        conn.close()
+
+    thread = threading.Thread(target=trickle, daemon=True)
+    thread.start()
+    config = UpdaterConfig(min_average_speed=100, slow_retrieval_grace=0.5, read_timeout=5)
+    fetcher = Urllib3Fetcher(config)
+    url = f"http://127.0.0.1:{listener.getsockname()[1]}/timestamp.json"
+    try:
+        with pytest.raises(SlowRetrievalError):
+            fetcher.fetch(url, 1000)
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+        listener.close()
+        fetcher.close()
+
+
+def test_oversized_response_is_cut(tmp_path: Path) -> None:
+    from tufkit.client import Urllib3Fetcher
+    from tufkit.errors import DownloadHTTPError, DownloadLengthMismatchError
+
+    (tmp_path / "big").write_bytes(b"x" * 200_000)
+    fetcher = Urllib3Fetcher()
+    with serve(tmp_path) as (url, _):
+        with pytest.raises(DownloadLengthMismatchError):
+            fetcher.fetch(f"{url}/big", 1000)
+        assert fetcher.fetch(f"{url}/big", 200_000) == b"x" * 200_000
+        with pytest.raises(DownloadHTTPError):
+            fetcher.fetch(f"{url}/missing", 1000)
+    fetcher.close()

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tufkit.errors import ConfigError
@@ -166,6 +166,7 @@ paths = st.lists(
 ).map("/".join)
 
 
+@settings(max_examples=1000)
 @given(lines=st.lists(patterns, min_size=1, max_size=4), path=paths)
 def test_exclude_patterns_match_pathspec(lines: list[str], path: str) -> None:
     from pathspec import GitIgnoreSpec

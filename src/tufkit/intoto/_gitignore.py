@@ -60,44 +60,53 @@ def _strip_trailing_spaces(line: str) -> str:
 
 
 def translate(line: str) -> tuple[str, bool] | None:
-    """Return (regex, negated) for one pattern line, or None for blanks and comments."""
+    """Return (regex, negated) for one pattern line, or None for blanks and comments.
+
+    The regex is searched for in a path (most are anchored at its start, none at its end). Its
+    group ``d`` is set when the pattern matched a directory above the path, not the path itself.
+    """
     line = _strip_trailing_spaces(line.rstrip("\n"))
     if not line or line.startswith("#"):
         return None
     negated = line.startswith("!")
     if negated:
         line = line[1:]
-    if line in ("/", ""):
-        return None
     dir_only = line.endswith("/")
-    line = line.rstrip("/") if dir_only else line
-    anchored = "/" in line
-    parts = [part for part in line.lstrip("/").split("/") if part != ""] or [""]
-    pieces: list[str] = []
-    open_end = False  # True when the last piece already ends at a segment boundary
-    for index, part in enumerate(parts):
-        last = index == len(parts) - 1
-        if part == "**":
-            if index == 0 and last:
-                pieces.append(".+")
-            elif index == 0:
-                pieces.append("(?:.+/)?")
-                anchored = True
-                open_end = True
-            elif last:
-                pieces.append("/.*")
+    body = line.strip("/") if dir_only else line.lstrip("/")
+    if not body:
+        return None
+    segments = body.split("/")
+    if "/" not in line.rstrip("/") and segments[0] != "**":
+        segments.insert(0, "**")  # no inner slash: matches at any depth
+    if dir_only:
+        segments.append("**")
+    segments = [seg for i, seg in enumerate(segments) if not (seg == "**" == segments[i - 1] and i)]
+    if segments == ["**"]:  # everything: any path (or, for a dir pattern, anything below one)
+        return ("(?P<d>/)" if dir_only else "."), negated
+    return _assemble(segments, dir_only), negated
+
+
+def _assemble(segments: list[str], dir_only: bool) -> str:
+    out = ["^"]
+    slash = False
+    last = len(segments) - 1
+    for index, segment in enumerate(segments):
+        if segment == "**":
+            if index == 0:
+                out.append("(?:.+/)?")
+            elif index < last:
+                out.append("(?:/.+)?")
+                slash = True
             else:
-                pieces.append("(?:/.+)?/")
-                open_end = True
+                out.append("(?P<d>/)" if dir_only else "/")
             continue
-        if pieces and not open_end:
-            pieces.append("/")
-        pieces.append(_segment(part))
-        open_end = False
-    body = "".join(pieces)
-    prefix = "" if anchored else "(?:.+/)?"
-    suffix = "" if body.endswith(".*") or body == ".+" else "/.*" if dir_only else "(?:/.*)?"
-    return f"^{prefix}{body}{suffix}$", negated
+        if slash:
+            out.append("/")
+        out.append("[^/]+" if segment == "*" else _segment(segment))
+        if index == last:
+            out.append("(?:(?P<d>/)|$)")
+        slash = True
+    return "".join(out)
 
 
 class ExcludeFilter:
@@ -108,15 +117,24 @@ class ExcludeFilter:
         self._rules = [(re.compile(r, re.DOTALL), neg) for r, neg in filter(None, compiled)]
         self._combined: re.Pattern[str] | None = None
         if self._rules and not any(neg for _, neg in self._rules):
-            joined = "|".join(f"(?:{r.pattern})" for r, _ in self._rules)
+            joined = "|".join(f"(?:{r.pattern.replace('?P<d>', '')})" for r, _ in self._rules)
             self._combined = re.compile(joined, re.DOTALL)
 
     def __call__(self, path: str) -> bool:
-        """True if *path* (normalised, relative, ``/``-separated) is excluded."""
+        """True if *path* (normalised, relative, ``/``-separated) is excluded.
+
+        The last pattern that matches *path* itself decides; if none does, the last one that
+        matches a directory above *path* decides (the reference's pathspec behaviour).
+        """
         if self._combined is not None:
-            return self._combined.match(path) is not None
-        excluded = False
-        for regex, negated in self._rules:
-            if excluded == negated and regex.match(path) is not None:
-                excluded = not negated
-        return excluded
+            return self._combined.search(path) is not None
+        via_dir: bool | None = None
+        for regex, negated in reversed(self._rules):
+            found = regex.search(path)
+            if found is None:
+                continue
+            if found.groupdict().get("d") is None:
+                return not negated
+            if via_dir is None:
+                via_dir = not negated
+        return bool(via_dir)

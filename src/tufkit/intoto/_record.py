@@ -164,7 +164,7 @@ class _Recorder:
             stack.extend((path, inner) for path in sorted(subdirs, reverse=True))
 
     def _kind(self, entry: os.DirEntry[str], path: str) -> str:
-        """``"dir"`` to descend, ``"file"`` to hash, ``""`` to skip (broken, special, unfollowed)."""
+        """``"dir"`` to descend, ``"file"`` to hash, ``""`` to skip."""
         try:
             is_link = entry.is_symlink()
             is_dir = entry.is_dir()

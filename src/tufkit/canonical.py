@@ -98,16 +98,24 @@ def encode_canonical(value: object, *, trusted: bool = False) -> bytes:
         TypeError: *value* holds a float or a type JSON cannot express.
         ValueError: nesting deeper than the supported limit.
     """
-    if not trusted:
-        _check_json_types(value)
-    try:
-        out: bytes = _codec()[1].encode(value)
-    except (TypeError, OverflowError, ValueError, UnicodeError):
+    out = _encode_sorted(value, trusted=trusted)
+    if out is None:
         # Integers beyond 64 bits, lone surrogates, or nesting beyond the encoder's own limit: the
         # exact encoder either handles them or raises the documented error.
         return encode_canonical_exact(value)
     if b"\\" in out:
         out = _ENCODER_ESCAPE.sub(_unescape, out)
+    return out
+
+
+def _encode_sorted(value: object, *, trusted: bool) -> bytes | None:
+    """msgspec's compact encoding with sorted keys, or None where msgspec cannot encode *value*."""
+    if not trusted:
+        _check_json_types(value)
+    try:
+        out: bytes = _codec()[1].encode(value)
+    except (TypeError, OverflowError, ValueError, UnicodeError):
+        return None
     return out
 
 
@@ -122,15 +130,16 @@ def encode_compact(value: object, *, trusted: bool = False) -> bytes:
         TypeError: *value* holds a float or a type JSON cannot express.
         ValueError: nesting deeper than the supported limit.
     """
-    if not trusted:
-        _check_json_types(value)
-    try:
-        out: bytes = _codec()[1].encode(value)
-    except (TypeError, OverflowError, ValueError, UnicodeError):
-        import json
+    out = _encode_sorted(value, trusted=trusted)
+    if out is not None:
+        return out
+    import json
 
-        return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
-    return out
+    try:
+        text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError("string holds a lone surrogate, which UTF-8 cannot encode") from exc
 
 
 def encode_canonical_exact(value: object) -> bytes:

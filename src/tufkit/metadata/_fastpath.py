@@ -86,8 +86,12 @@ def target_from_entry(path: str, entry: Any) -> TargetFile:
 
 
 def signed_payload(doc: _FastTargets) -> bytes | None:
-    """The canonical bytes of a decoded document, or None if an entry has empty hashes."""
-    payload = encode_canonical(doc, trusted=True)
+    """The canonical bytes of a decoded document, or None where the general path must decide
+    (an entry with empty hashes; nesting too deep for canonical JSON)."""
+    try:
+        payload = encode_canonical(doc, trusted=True)
+    except (TypeError, ValueError):
+        return None
     if b'"hashes":{}' in payload:  # may also be inside 'custom': then the general path decides
         return None
     return payload

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 import msgspec
 
-from tufkit.canonical import encode_canonical
+from tufkit.canonical import check_json, encode_canonical
 from tufkit.errors import FormatError
 from tufkit.metadata._files import TargetFile
 
@@ -89,6 +89,8 @@ def signed_payload(doc: _FastTargets) -> bytes | None:
     """The canonical bytes of a decoded document, or None where the general path must decide
     (an entry with empty hashes; nesting too deep for canonical JSON)."""
     try:
+        if doc.delegations is not UNSET:
+            check_json({"delegations": doc.delegations})  # to_bytes checks at this level
         payload = encode_canonical(doc, trusted=True)
     except (TypeError, ValueError):
         return None

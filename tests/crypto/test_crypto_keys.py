@@ -225,7 +225,7 @@ def test_mismatched_scheme_rejects_a_real_signature(key_pairs: dict[str, Any]) -
     ],
 )
 def test_generate_refuses_unknown_or_mismatched(keytype: str, scheme: str | None) -> None:
-    with pytest.raises(ConfigError):
+    with pytest.raises(ConfigError, match=f"cannot generate a '{keytype}' key"):
         generate(keytype, scheme=scheme)
 
 

@@ -207,7 +207,12 @@ def generate(keytype: str = "ed25519", *, scheme: str | None = None) -> CryptoSi
     from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
     chosen = scheme or DEFAULT_SCHEMES.get(keytype)
-    if chosen is None or chosen not in SCHEMES or keytype not in SCHEMES[chosen].keytypes:
+    if (
+        keytype not in DEFAULT_SCHEMES  # a legacy keytype is read, never generated
+        or chosen is None
+        or chosen not in SCHEMES
+        or keytype not in SCHEMES[chosen].keytypes
+    ):
         known = ", ".join(DEFAULT_SCHEMES)
         raise ConfigError(f"cannot generate a {keytype!r} key with scheme {chosen!r} ({known})")
     private: Any

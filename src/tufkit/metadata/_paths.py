@@ -1,68 +1,48 @@
 """Which delegated role is responsible for a target path: globs, hash prefixes, succinct bins.
 
 Path patterns match segment by segment, split on ``/``, case-sensitively, identically on every
-operating system: ``*`` matches any run of characters within one segment, ``?`` one character,
-``[...]`` / ``[!...]`` one character of (not of) a set; a pattern matches only a path with the same
-number of segments. No ``fnmatch`` or ``os.path`` is involved. Hash prefixes and succinct bins use
-the SHA-256 of the path's UTF-8 bytes (the path string, not the file content).
+operating system: a pattern matches only a path with the same number of segments, and each
+segment matches by shell-style rules (``*`` any run of characters, ``?`` one character,
+``[...]`` / ``[!...]`` one character of / not of a set; a set with a reversed range such as
+``[z-a]`` drops that range). Segments are compiled with :func:`fnmatch.translate`, which is pure;
+``fnmatch.fnmatch`` (which folds case on some systems) and ``os.path`` are never used. Hash
+prefixes and succinct bins use the SHA-256 of the path's UTF-8 bytes (the path string, not the
+file content).
 """
 
 from __future__ import annotations
 
+import fnmatch
 import hashlib
 import re
 
-__all__ = ["compile_pattern", "path_hash", "succinct_bin"]
-
-_SET_SPECIAL = re.compile(r"[\\\]\[^&~|]|(?<=-)-")
+__all__ = ["PathPattern", "path_hash", "succinct_bin"]
 
 
-def _translate_segment(segment: str) -> str:
-    out: list[str] = []
-    i, n = 0, len(segment)
-    while i < n:
-        char = segment[i]
-        i += 1
-        if char == "*":
-            out.append("[^/]*")
-        elif char == "?":
-            out.append("[^/]")
-        elif char == "[":
-            end = i
-            if end < n and segment[end] == "!":
-                end += 1
-            if end < n and segment[end] == "]":
-                end += 1
-            while end < n and segment[end] != "]":
-                end += 1
-            if end >= n:
-                out.append(re.escape(char))  # an unclosed '[' is literal
-                continue
-            body = segment[i:end]
-            i = end + 1
-            negate = body.startswith("!")
-            if negate:
-                body = body[1:]
-            # Escape what the regex set syntax reads differently: a leading ']' stops being first
-            # once '/' is prepended; '[' opens nested sets; '&&' '~~' '||' '--' are set operations.
-            body = _SET_SPECIAL.sub(r"\\\g<0>", body)
-            out.append(f"[^/{body}]" if negate else f"(?!/)[{body}]")
-        else:
-            out.append(re.escape(char))
-    return "".join(out)
+class PathPattern:
+    """A compiled TUF path pattern.
 
-
-def compile_pattern(pattern: str) -> re.Pattern[str]:
-    """Compile a TUF path pattern into a regular expression for ``fullmatch``.
-
-    Raises:
-        ValueError: the pattern holds a character set that is not valid (e.g. ``[z-a]``).
+    Attributes:
+        pattern: the pattern as written in metadata.
     """
-    regex = "/".join(_translate_segment(segment) for segment in pattern.split("/"))
-    try:
-        return re.compile(regex, re.DOTALL)
-    except re.error as exc:
-        raise ValueError(f"path pattern {pattern[:80]!r} is not valid: {exc}") from exc
+
+    __slots__ = ("_segments", "pattern")
+
+    def __init__(self, pattern: str) -> None:
+        self.pattern = pattern
+        self._segments = [re.compile(fnmatch.translate(s)) for s in pattern.split("/")]
+
+    def matches(self, target_path: str) -> bool:
+        """True if *target_path* has as many segments as the pattern and each one matches."""
+        segments = target_path.split("/")
+        if len(segments) != len(self._segments):
+            return False
+        return all(
+            rx.match(seg) is not None for rx, seg in zip(self._segments, segments, strict=True)
+        )
+
+    def __repr__(self) -> str:
+        return f"PathPattern({self.pattern!r})"
 
 
 def path_hash(path: str) -> str:

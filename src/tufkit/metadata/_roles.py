@@ -23,7 +23,7 @@ from tufkit.metadata._fields import (
     get_str_list,
     type_name,
 )
-from tufkit.metadata._paths import compile_pattern, path_hash, succinct_bin
+from tufkit.metadata._paths import PathPattern, path_hash, succinct_bin
 
 __all__ = ["TOP_LEVEL_ROLE_NAMES", "DelegatedRole", "Delegations", "Role", "SuccinctRoles"]
 
@@ -132,7 +132,7 @@ class DelegatedRole(Role):
         self.terminating = terminating
         self.paths = paths
         self.path_hash_prefixes = path_hash_prefixes
-        self._compiled = [compile_pattern(p) for p in paths] if paths is not None else None
+        self._compiled = [PathPattern(p) for p in paths] if paths is not None else None
 
     @classmethod
     def from_dict(cls, data: object, where: str = "delegated role") -> DelegatedRole:
@@ -173,7 +173,7 @@ class DelegatedRole(Role):
     def is_delegated_path(self, target_path: str) -> bool:
         """True if this delegation covers *target_path*."""
         if self._compiled is not None:
-            return any(regex.fullmatch(target_path) for regex in self._compiled)
+            return any(pattern.matches(target_path) for pattern in self._compiled)
         digest = path_hash(target_path)
         return any(digest.startswith(prefix) for prefix in self.path_hash_prefixes or ())
 

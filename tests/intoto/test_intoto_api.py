@@ -5,10 +5,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import string
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import tufkit.intoto
 from conftest import KeyFiles, Runner
@@ -149,3 +152,23 @@ def test_gpg_options_give_a_clear_error(tmp_path: Path, tk: Runner) -> None:
     assert result.returncode == 1
     assert "gpg" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+_keys = st.text(alphabet=string.printable + "\x00\x1f\x7f\u00e9\u2028", max_size=5)
+_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.text(alphabet=string.printable + '\x00\x1f\x7f"\\/\u00e9\ud800\x08', max_size=6),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_keys, inner, max_size=3),
+    max_leaves=30,
+)
+
+
+@settings(max_examples=1000)
+@given(st.dictionaries(_keys, _values, max_size=4))
+def test_metablock_writer_equals_indented_stdlib_json(value: dict[str, object]) -> None:
+    from tufkit.intoto._envelope import _dump_indent1
+
+    expected = json.dumps(value, indent=1, separators=(",", ": "), sort_keys=True).encode()
+    assert _dump_indent1(value) == expected

@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from typing import Any
 
 from tufkit.canonical import encode_canonical
@@ -143,8 +144,15 @@ class Metablock(Metadata):
         Raises:
             FormatError: the payload holds a value canonical JSON cannot express.
         """
+        data = self._payload.to_dict()
         try:
-            return encode_canonical(self._payload.to_dict())
+            # The artifact dicts (the bulk) are checked by a tight loop; everything else by the
+            # canonical encoder's own type walk.
+            rest = {k: v for k, v in data.items() if k not in ("materials", "products")}
+            encode_canonical(rest)
+            if not all(_is_artifacts(data.get(side)) for side in ("materials", "products")):
+                encode_canonical(data)  # raises the precise error
+            return encode_canonical(data, trusted=True)
         except (TypeError, ValueError) as exc:
             raise FormatError(f"payload cannot be canonicalised: {exc}") from exc
 
@@ -194,8 +202,45 @@ class Metablock(Metadata):
 
     def to_bytes(self) -> bytes:
         """Indented, key-sorted, ASCII-escaped JSON without a final newline (as the reference)."""
-        text = json.dumps(self.to_dict(), indent=1, separators=(",", ": "), sort_keys=True)
-        return text.encode("utf-8")
+        return _dump_indent1(self.to_dict())
+
+
+def _is_artifacts(value: object) -> bool:
+    if type(value) is not dict:
+        return value is None
+    for name, hashes in value.items():
+        if type(name) is not str or type(hashes) is not dict:
+            return False
+        for algorithm, digest in hashes.items():
+            if type(algorithm) is not str or type(digest) is not str:
+                return False
+    return True
+
+
+def _dump_indent1(value: dict[str, Any]) -> bytes:
+    """``json.dumps(value, indent=1, separators=(",", ": "), sort_keys=True)`` as bytes.
+
+    orjson writes the same text with two-space indentation when the output is pure ASCII; the
+    indentation is then halved (JSON strings cannot hold raw newlines, so every line break is
+    structural). Anything else takes the standard library's path.
+    """
+    import orjson
+
+    try:
+        fast = orjson.dumps(value, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS)
+    except (orjson.JSONEncodeError, TypeError):
+        fast = b"\x80"
+    if fast.isascii() and b"\x7f" not in fast:
+        # Shallowest level first: a line rewritten to d spaces can no longer match a pattern
+        # of exactly 2k spaces for any later (deeper) k.
+        depth = 1
+        while b"\n" + b"  " * depth in fast:
+            pattern = re.compile(b"\n" + b"  " * depth + b"(?=[^ ])")
+            fast = pattern.sub(b"\n" + b" " * depth, fast)
+            depth += 1
+        return fast
+    text = json.dumps(value, indent=1, separators=(",", ": "), sort_keys=True)
+    return text.encode("utf-8")
 
 
 def _b64decode(value: object, what: str) -> bytes:

@@ -17,7 +17,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import posixpath
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from itertools import combinations
@@ -63,19 +62,23 @@ def hash_file(path: str | os.PathLike[str], *, normalize_line_endings: bool = Fa
         OSError: the file cannot be read.
     """
     digest = hashlib.sha256()
-    with open(path, "rb") as handle:
+    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    try:
         while True:
-            data = handle.read(_CHUNK)
-            if not data:
-                break
+            data = os.read(fd, _CHUNK)
             if normalize_line_endings:
                 while data.endswith(b"\r"):
-                    more = handle.read(1)
+                    more = os.read(fd, 1)
                     if not more:
                         break
                     data += more
-                data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
-            digest.update(data)
+                digest.update(data.replace(b"\r\n", b"\n").replace(b"\r", b"\n"))
+            else:
+                digest.update(data)
+            if len(data) < _CHUNK:  # a short read of a regular file is its end
+                break
+    finally:
+        os.close(fd)
     return digest.hexdigest()
 
 
@@ -101,15 +104,14 @@ class _Recorder:
                 "refusing to record it (unsafe_allow_outside_base allows it)"
             )
 
-    def _add(self, path: str, prefix: str) -> None:
-        name = path.replace("\\", "/")
+    def _add(self, path: str, prefix: str, full: str) -> None:
+        name = path.replace("\\", "/") if "\\" in path else path
         for strip in self.options.lstrip_paths:
             if name.startswith(strip):
                 name = name[len(strip) :]
                 break
         if self.options.lstrip_paths and name in self.hashes:
             raise PrefixError(f"lstrip paths make two artifacts share the name {name!r}")
-        full = os.path.join(self.root, path)
         digest = hash_file(full, normalize_line_endings=self.options.normalize_line_endings)
         self.hashes[prefix + name] = {"sha256": digest}
 
@@ -128,12 +130,12 @@ class _Recorder:
             return
         self._check_inside(path, "path")
         if os.path.isfile(full):
-            self._add(path, prefix)
+            self._add(path, prefix, full)
         elif os.path.isdir(full):
-            for file_path in self._walk(path):
-                self._add(file_path, prefix)
+            for file_path, file_full in self._walk(path):
+                self._add(file_path, prefix, file_full)
 
-    def _walk(self, top: str) -> Iterator[str]:
+    def _walk(self, top: str) -> Iterator[tuple[str, str]]:
         # Each entry carries the identities of its ancestors: a directory that is its own
         # ancestor (a symlink loop) is not entered again; siblings reached twice are.
         stack: list[tuple[str, frozenset[tuple[int, int]]]] = [(top, frozenset())]
@@ -153,14 +155,20 @@ class _Recorder:
             inner = ancestors | {identity}
             subdirs: list[str] = []
             for entry in entries:
-                path = posixpath.normpath(posixpath.join(directory, entry.name))
+                # directory is normalised and a name holds no "/": joining keeps it normal
+                if directory == ".":
+                    path = entry.name
+                elif directory.endswith("/"):
+                    path = directory + entry.name
+                else:
+                    path = f"{directory}/{entry.name}"
                 if self.exclude(path):
                     continue
                 kind = self._kind(entry, path)
                 if kind == "dir":
                     subdirs.append(path)
                 elif kind == "file":
-                    yield path
+                    yield path, entry.path
             stack.extend((path, inner) for path in sorted(subdirs, reverse=True))
 
     def _kind(self, entry: os.DirEntry[str], path: str) -> str:

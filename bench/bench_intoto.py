@@ -1,0 +1,178 @@
+"""Benchmark: record 10,000 files of 1 KiB in 3 steps and verify the 3-step layout over them.
+
+tufkit and in-toto 3.1.0 do the same work in the same run, in process (no CLI start-up):
+each step records materials and products of the whole tree and signs its link (Ed25519,
+Metablock), then the layout is verified from the link files. Prints both times and the ratio.
+
+Run alone: ``.venv/bin/python bench/bench_intoto.py [--files N]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import tempfile
+import time
+import warnings
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+STEPS = ("fetch", "build", "package")
+
+
+def make_tree(root: Path, count: int) -> None:
+    """Write *count* files of 1 KiB under ``root/src`` (100 per directory)."""
+    for index in range(count):
+        directory = root / "src" / f"d{index // 100:03d}"
+        directory.mkdir(parents=True, exist_ok=True)
+        (directory / f"f{index:05d}.txt").write_bytes(os.urandom(1024))
+
+
+def layout_dict(keyid: str, key: dict[str, Any]) -> dict[str, Any]:
+    """Three steps over the tree, each matched against the previous one."""
+    expires = (datetime.now(UTC) + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    def step(name: str, materials: list[list[str]], products: list[list[str]]) -> dict[str, Any]:
+        return {
+            "_type": "step",
+            "name": name,
+            "pubkeys": [keyid],
+            "threshold": 1,
+            "expected_command": [],
+            "expected_materials": materials,
+            "expected_products": products,
+        }
+
+    return {
+        "_type": "layout",
+        "expires": expires,
+        "readme": "bench",
+        "keys": {keyid: key},
+        "inspect": [],
+        "steps": [
+            step("fetch", [], [["CREATE", "src/*"], ["DISALLOW", "*"]]),
+            step(
+                "build",
+                [["MATCH", "src/*", "WITH", "PRODUCTS", "FROM", "fetch"], ["DISALLOW", "*"]],
+                [["MATCH", "src/*", "WITH", "MATERIALS", "FROM", "build"], ["DISALLOW", "*"]],
+            ),
+            step(
+                "package",
+                [["MATCH", "*", "IN", "src", "WITH", "PRODUCTS", "IN", "src", "FROM", "build"]],
+                [["ALLOW", "src/*"], ["DISALLOW", "*"]],
+            ),
+        ],
+    }
+
+
+def run_tufkit(work: Path, links: Path, pem: bytes) -> tuple[float, float]:
+    """Record the three steps and verify; return (record seconds, verify seconds)."""
+    from tufkit.crypto import CryptoSigner
+    from tufkit.intoto import (
+        Layout,
+        Metablock,
+        RecordOptions,
+        VerifyOptions,
+        key_to_layout_dict,
+        link_filename,
+        read_metadata,
+        run_step,
+        verify_layout,
+        write_metadata,
+    )
+
+    signer = CryptoSigner.from_private_pem(pem)
+    options = RecordOptions(base_path=work)
+    start = time.perf_counter()
+    for name in STEPS:
+        materials = [] if name == "fetch" else ["src"]
+        link = run_step(name, [], materials=materials, products=["src"], options=options)
+        metadata = Metablock(link)
+        metadata.sign(signer)
+        write_metadata(links / link_filename(name, signer.public_key.keyid), metadata)
+    recorded = time.perf_counter()
+    key = key_to_layout_dict(signer.public_key)
+    layout = Metablock(Layout.from_dict(layout_dict(signer.public_key.keyid, key)))
+    layout.sign(signer)
+    write_metadata(links / "root.layout", layout)
+    begin = time.perf_counter()
+    verify_layout(read_metadata(links / "root.layout"), [signer.public_key], VerifyOptions(links))
+    return recorded - start, time.perf_counter() - begin
+
+
+def run_reference(work: Path, links: Path, pem: bytes) -> tuple[float, float]:
+    """The same with in-toto 3.1.0."""
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+    from in_toto.models.layout import Layout
+    from in_toto.models.metadata import Metablock, Metadata
+    from in_toto.runlib import in_toto_run
+    from in_toto.verifylib import in_toto_verify
+    from securesystemslib.signer import CryptoSigner
+
+    signer = CryptoSigner(load_pem_private_key(pem, None))
+    old = os.getcwd()
+    os.chdir(work)
+    try:
+        start = time.perf_counter()
+        for name in STEPS:
+            materials = [] if name == "fetch" else ["src"]
+            in_toto_run(name, materials, ["src"], [], signer=signer, metadata_directory=str(links))
+        recorded = time.perf_counter()
+    finally:
+        os.chdir(old)
+    key = signer.public_key.to_dict()
+    key["keyid"] = signer.public_key.keyid
+    layout = Metablock(signed=Layout.read(layout_dict(signer.public_key.keyid, key)))
+    layout.create_signature(signer)
+    layout.dump(str(links / "root.layout"))
+    begin = time.perf_counter()
+    in_toto_verify(Metadata.load(str(links / "root.layout")), {key["keyid"]: key}, str(links))
+    return recorded - start, time.perf_counter() - begin
+
+
+def measure(
+    name: str, function: Callable[[Path, Path, bytes], tuple[float, float]], tree: Path, pem: bytes
+) -> tuple[float, float]:
+    links = Path(tempfile.mkdtemp(prefix=f"bench-{name}-links-"))
+    try:
+        return function(tree, links, pem)
+    finally:
+        shutil.rmtree(links)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--files", type=int, default=10_000)
+    args = parser.parse_args()
+    warnings.simplefilter("ignore", DeprecationWarning)
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+
+    pem = ed25519.Ed25519PrivateKey.generate().private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    tree = Path(tempfile.mkdtemp(prefix="bench-intoto-tree-"))
+    try:
+        make_tree(tree, args.files)
+        measure("warmup", run_tufkit, tree, pem)  # page cache and imports for both
+        ours = measure("tufkit", run_tufkit, tree, pem)
+        theirs = measure("ref", run_reference, tree, pem)
+    finally:
+        shutil.rmtree(tree)
+    print(f"{args.files} files x 1 KiB, 3 steps (materials+products), 3-step layout")
+    for label, (record, verify) in (("tufkit", ours), ("in-toto 3.1.0", theirs)):
+        total = record + verify
+        print(f"{label:>14}: record {record:7.3f} s  verify {verify:7.3f} s  total {total:7.3f} s")
+    print(
+        f"{'ratio':>14}: record {theirs[0] / ours[0]:6.1f}x  verify {theirs[1] / ours[1]:6.1f}x  "
+        f"total {sum(theirs) / sum(ours):6.1f}x  (in-toto time / tufkit time)"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -202,7 +202,7 @@ def _codec() -> tuple[Any, Any]:
 def loads(data: bytes | str) -> Any:
     """Parse JSON from an untrusted source.
 
-    Floats, NaN/Infinity, numbers beyond 64 bits, invalid UTF-8, lone surrogates and nesting
+    Floats, NaN/Infinity, invalid UTF-8, lone surrogates and nesting
     deeper than the supported limit are refused.
 
     Raises:

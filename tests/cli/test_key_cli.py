@@ -167,6 +167,23 @@ def test_usage_errors_exit_2(tmp_path: Path, args: list[str], mentions: str) -> 
 OPERATION_ERRORS: list[tuple[list[str], str]] = [
     (["key", "generate", "--out", "k", "--passphrase-env", "TK_UNSET_VAR"], "TK_UNSET_VAR"),
     (["key", "generate", "--out", "k", "--passphrase-env", "TK_EMPTY"], "TK_EMPTY"),
+    (["key", "generate", "--out", "no/such/dir/k", "--no-encrypt"], "No such file"),
+    (["key", "show", "missing.pem"], "missing.pem"),
+    (["key", "show", "hsm:whatever"], "hsm:"),
+    (["key", "show", "env:TK_UNSET_VAR"], "TK_UNSET_VAR"),
+]
+
+
+@pytest.mark.parametrize(("args", "mentions"), OPERATION_ERRORS, ids=lambda v: str(v)[:60])
+def test_bad_input_fails_with_a_message(tmp_path: Path, args: list[str], mentions: str) -> None:
+    result = run(*args, cwd=tmp_path, env={"TK_EMPTY": ""})
+    assert result.returncode == 1
+    assert mentions in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "k").exists()
+
+
+USAGE_ERRORS: list[tuple[list[str], str]] = [
     (
         [
             "key",
@@ -195,25 +212,20 @@ OPERATION_ERRORS: list[tuple[list[str], str]] = [
         ],
         "rsassa-pss-sha256",
     ),
-    (["key", "generate", "--out", "no/such/dir/k", "--no-encrypt"], "No such file"),
-    (["key", "show", "missing.pem"], "missing.pem"),
-    (["key", "show", "hsm:whatever"], "hsm:"),
-    (["key", "show", "env:TK_UNSET_VAR"], "TK_UNSET_VAR"),
 ]
 
 
-@pytest.mark.parametrize(("args", "mentions"), OPERATION_ERRORS, ids=lambda v: str(v)[:60])
-def test_bad_input_fails_with_a_message(tmp_path: Path, args: list[str], mentions: str) -> None:
-    result = run(*args, cwd=tmp_path, env={"TK_EMPTY": ""})
-    assert result.returncode == 1
+@pytest.mark.parametrize(("args", "mentions"), USAGE_ERRORS, ids=lambda v: str(v)[:60])
+def test_a_scheme_that_does_not_fit_is_a_usage_error(
+    tmp_path: Path, args: list[str], mentions: str
+) -> None:
+    result = run(*args, cwd=tmp_path)
+    assert result.returncode == 2
     assert mentions in result.stderr
-    assert "Traceback" not in result.stderr
+    assert "--scheme" in result.stderr
     assert not (tmp_path / "k").exists()
 
 
-@pytest.mark.xfail(
-    strict=True, reason="cli/key.py: --no-encrypt with --passphrase-env writes an unencrypted key"
-)
 def test_no_encrypt_and_passphrase_together_is_a_usage_error(tmp_path: Path) -> None:
     out = tmp_path / "k.pem"
     result = run(

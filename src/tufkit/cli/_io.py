@@ -23,6 +23,8 @@ def write_private_file(path: Path, data: bytes, *, overwrite: bool = False) -> N
     if path.exists() and not overwrite:
         raise click.ClickException(f"{path} exists; pass --force to replace it")
     directory = path.parent if str(path.parent) else Path()
+    if not directory.is_dir():
+        raise click.ClickException(f"cannot write {path}: No such file or directory {directory}")
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
     try:
         os.fchmod(fd, 0o600)

@@ -52,6 +52,8 @@ def generate(
     from tufkit.crypto import generate as generate_key
     from tufkit.errors import ConfigError
 
+    if no_encrypt and passphrase_env:
+        raise click.UsageError("--no-encrypt and --passphrase-env contradict each other")
     password: bytes | None = None
     if not no_encrypt:
         if passphrase_env:
@@ -63,7 +65,10 @@ def generate(
         if not value:
             raise ConfigError("an empty passphrase cannot encrypt a key; use --no-encrypt")
         password = value.encode()
-    signer = generate_key(keytype, scheme=scheme)
+    try:
+        signer = generate_key(keytype, scheme=scheme)
+    except ConfigError as exc:
+        raise click.BadParameter(str(exc), param_hint="--scheme") from exc
     write_private_file(out, signer.private_pem(password), overwrite=force)
     public = signer.public_key
     click.echo(f"wrote {'encrypted' if password else 'UNENCRYPTED'} private key to {out}", err=True)

@@ -108,7 +108,9 @@ def _ed25519_verifier(public: str) -> Verifier | None:
 
     PyNaCl copies the message twice per verification, so messages above 1 MiB (million-entry
     targets files) go through OpenSSL (cryptography), which reads the buffer in place. Both
-    implement the same RFC 8032 verification.
+    implement RFC 8032; libsodium additionally refuses small-order or non-canonical public keys
+    and small-order R, so the OpenSSL path first requires both to be valid prime-order points
+    (libsodium's own check), which every honest key and signature is.
     """
     from nacl.exceptions import BadSignatureError
     from nacl.signing import VerifyKey
@@ -135,7 +137,13 @@ def _ed25519_verifier(public: str) -> Verifier | None:
 def _verify_large_ed25519(public: bytes, signature: bytes, data: bytes) -> bool:
     from cryptography.exceptions import InvalidSignature
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+    from nacl.bindings import crypto_core_ed25519_is_valid_point
 
+    if not (
+        crypto_core_ed25519_is_valid_point(public)
+        and crypto_core_ed25519_is_valid_point(signature[:32])
+    ):
+        return False
     try:
         Ed25519PublicKey.from_public_bytes(public).verify(signature, data)
     except (InvalidSignature, ValueError):

@@ -17,6 +17,7 @@ import pytest
 
 from conftest import KeyFiles
 from tufkit.crypto import CryptoSigner
+from tufkit.errors import SupplyChainError
 from tufkit.intoto import (
     BadReturnValueError,
     DsseEnvelope,
@@ -32,6 +33,7 @@ from tufkit.intoto import (
     Step,
     TemporaryCopyInspectionRunner,
     ThresholdVerificationError,
+    VerificationResult,
     VerifyOptions,
     format_expires,
     get_verification_result,
@@ -39,6 +41,7 @@ from tufkit.intoto import (
     link_filename,
     load_private_key_file,
     load_public_key_pem,
+    read_metadata,
     verify_layout,
     write_metadata,
 )
@@ -76,9 +79,14 @@ def _both(layout: Layout, owner: CryptoSigner, directory: Path, **options: Any) 
     metadata.sign(owner)
     layout_path = directory / "root.layout"
     write_metadata(layout_path, metadata)
-    ours = get_verification_result(
-        metadata, [owner.public_key], VerifyOptions(link_dir=directory, **options)
-    )
+    try:
+        reread = read_metadata(layout_path)
+    except SupplyChainError as exc:
+        ours: Any = VerificationResult(error=exc)
+    else:
+        ours = get_verification_result(
+            reread, [owner.public_key], VerifyOptions(link_dir=directory, **options)
+        )
     ref_key = {**key_to_layout_dict(owner.public_key)}
     old = os.getcwd()
     os.chdir(directory)
@@ -347,3 +355,28 @@ def test_pem_public_key_from_private_key_file_is_a_config_error(
 
     with pytest.raises(ConfigError, match="not a PEM public key"):
         load_public_key_pem(keydir["alice"].private.read_bytes(), what="alice.pem")
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        {"keytype": "ed25519", "scheme": "ed448", "keyval": {"public": "00"}},
+        {"keytype": "rsa", "scheme": "rsassa-pss-sha224", "keyval": {"public": "x"}},
+        {"keytype": "ed25519", "scheme": "ed25519", "keyval": {"public": 5}},
+        {"keytype": "ed25519", "scheme": "ed25519"},
+    ],
+)
+def test_layouts_with_unsupported_unused_keys_fail_like_reference(
+    key: dict[str, Any], tmp_path: Path, signers: dict[str, CryptoSigner]
+) -> None:
+    """The reference refuses to load such a layout, even when no step uses the key."""
+    bob = signers["bob"]
+    _write_link(tmp_path, Link(name="build"), bob)
+    layout = _layout([Step(name="build", pubkeys=[bob.public_key.keyid])], [bob])
+    layout.keys["ab" * 32] = {**key, "keyid": "ab" * 32}
+    ours, theirs = _both(layout, signers["alice"], tmp_path)
+    assert (ours.ok, theirs) == (False, False)
+    assert isinstance(ours.error, InvalidMetadataError)
+    del layout.keys["ab" * 32]
+    ours, theirs = _both(layout, signers["alice"], tmp_path)
+    assert (ours.ok, theirs) == (True, True)

@@ -55,16 +55,19 @@ def parse_payload(data: object) -> Payload:
     """Read a decoded payload object as a link or a layout by its ``_type``.
 
     Raises:
-        InvalidMetadataError: not an object, or ``_type`` is neither ``link`` nor ``layout``.
-        FormatError: the link or layout is malformed.
+        InvalidMetadataError: not an object, ``_type`` is neither ``link`` nor ``layout``, or
+            the link or layout is malformed.
     """
     if type(data) is not dict:
         raise InvalidMetadataError("payload must be a JSON object")
     kind = data.get("_type")
-    if kind == "link":
-        return Link.from_dict(data)
-    if kind == "layout":
-        return Layout.from_dict(data)
+    try:
+        if kind == "link":
+            return Link.from_dict(data)
+        if kind == "layout":
+            return Layout.from_dict(data)
+    except FormatError as exc:
+        raise InvalidMetadataError(f"malformed {kind}: {exc}") from exc
     raise InvalidMetadataError(f"payload '_type' must be 'link' or 'layout', got {kind!r:.60}")
 
 
@@ -75,8 +78,7 @@ class Metadata:
         """Return the link or layout inside.
 
         Raises:
-            InvalidMetadataError: the payload is not a link or layout.
-            FormatError: the payload is malformed.
+            InvalidMetadataError: the payload is not a link or layout, or the payload is malformed.
         """
         raise NotImplementedError
 
@@ -118,8 +120,8 @@ class Metablock(Metadata):
         """Read a Metablock object.
 
         Raises:
-            InvalidMetadataError: signatures malformed or ``signed`` not a link or layout.
-            FormatError: the payload is malformed.
+            InvalidMetadataError: signatures malformed, or ``signed`` not a valid link or
+                layout.
         """
         signatures = data.get("signatures", [])
         if type(signatures) is not list:
@@ -142,7 +144,7 @@ class Metablock(Metadata):
         """The canonical JSON bytes the signatures cover.
 
         Raises:
-            FormatError: the payload holds a value canonical JSON cannot express.
+            InvalidMetadataError: the payload holds a value canonical JSON cannot express.
         """
         data = self._payload.to_dict()
         try:
@@ -154,14 +156,14 @@ class Metablock(Metadata):
                 encode_canonical(data)  # raises the precise error
             return encode_canonical(data, trusted=True)
         except (TypeError, ValueError) as exc:
-            raise FormatError(f"payload cannot be canonicalised: {exc}") from exc
+            raise InvalidMetadataError(f"payload cannot be canonicalised: {exc}") from exc
 
     def verify_signature(self, keyid: str, key: dict[str, Any]) -> None:
         """Verify the first signature by *keyid* (or one of its gpg subkeys).
 
         Raises:
             SignatureVerificationError: no such signature, or it does not verify.
-            FormatError: the payload cannot be canonicalised.
+            InvalidMetadataError: the payload cannot be canonicalised.
         """
         subkeys = key.get("subkeys")
         sub = set(subkeys) if isinstance(subkeys, dict) else set()
@@ -310,8 +312,7 @@ class DsseEnvelope(Metadata):
         """Parse the payload (as plain JSON) into a link or layout.
 
         Raises:
-            InvalidMetadataError: not JSON, or not a link or layout.
-            FormatError: the link or layout is malformed.
+            InvalidMetadataError: not JSON, or not a link or layout, or the payload is malformed.
         """
         if self._parsed is None:
             try:
@@ -371,8 +372,7 @@ def load_metadata(data: bytes, *, max_bytes: int = DEFAULT_MAX_METADATA_BYTES) -
     """Parse the bytes of a link or layout file in either envelope.
 
     Raises:
-        InvalidMetadataError: too large, not JSON, or neither envelope.
-        FormatError: the payload of a Metablock is malformed.
+        InvalidMetadataError: too large, not JSON, or neither envelope, or the payload is malformed.
     """
     if len(data) > max_bytes:
         raise InvalidMetadataError(f"metadata is {len(data)} bytes, more than {max_bytes}")

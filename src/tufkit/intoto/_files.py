@@ -33,7 +33,6 @@ def read_metadata(
 
     Raises:
         InvalidMetadataError: too large, not JSON, or not in-toto metadata.
-        FormatError: the payload is malformed.
         OSError: the file cannot be read.
     """
     with open(path, "rb") as handle:

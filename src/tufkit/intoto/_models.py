@@ -251,15 +251,34 @@ class Inspection:
         }
 
 
+_ECDSA = ("ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521")
+_KEY_KINDS = frozenset(
+    [("ed25519", "ed25519")]
+    + [("ecdsa", scheme) for scheme in _ECDSA]
+    + [(scheme, scheme) for scheme in _ECDSA]
+    + [
+        ("rsa", f"{pad}-{h}")
+        for pad in ("rsassa-pss", "rsa-pkcs1v15")
+        for h in ("sha256", "sha384", "sha512")
+    ]
+    + [("ml-dsa", f"ml-dsa-{n}/1") for n in ("44", "65", "87")]
+)
+_GPG_FIELDS = ("type", "method", "hashes", "keyval")
+
+
 def _check_key_dict(keyid: object, key: object) -> None:
+    """Accept what the reference accepts: an OpenPGP key dict, or a key of a known type/scheme."""
     _check_hex(keyid, "layout key id")
     if type(key) is not dict or "keyid" not in key:
         raise FormatError(f"layout key {keyid!s:.16} must be an object with a 'keyid' member")
-    if "method" in key and "type" in key:  # an OpenPGP key
+    if all(member in key for member in _GPG_FIELDS):
         return
-    for member, kind in (("keytype", str), ("scheme", str), ("keyval", dict)):
-        if not isinstance(key.get(member), kind):
-            raise FormatError(f"layout key {keyid!s:.16}: '{member}' must be a {kind.__name__}")
+    kind = (key.get("keytype"), key.get("scheme"))
+    if kind not in _KEY_KINDS:
+        raise FormatError(f"layout key {keyid!s:.16}: unsupported key type/scheme {kind!r:.80}")
+    keyval = key.get("keyval")
+    if type(keyval) is not dict or type(keyval.get("public")) is not str:
+        raise FormatError(f"layout key {keyid!s:.16}: 'keyval' must hold a string 'public'")
 
 
 @dataclass

@@ -316,7 +316,6 @@ def verify_layout(
         RuleVerificationError: an artifact rule failed.
         BadReturnValueError: an inspection failed or timed out.
         InvalidMetadataError: a layout, link or sublayout is malformed or too large.
-        FormatError: a payload holds values the format forbids.
     """
     options = options or VerifyOptions()
     sink = warnings if warnings is not None else []

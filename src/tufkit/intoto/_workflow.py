@@ -116,7 +116,6 @@ def verify_metadata_signatures(metadata: Metadata, keys: Sequence[Key]) -> None:
 
     Raises:
         SignatureVerificationError: a key has no valid signature.
-        FormatError: the payload cannot be canonicalised.
     """
     for key in keys:
         metadata.verify_signature(key.keyid, key_to_layout_dict(key))

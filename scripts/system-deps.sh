@@ -3,7 +3,7 @@
 # In CI (CI=true) a package that cannot be installed fails the run.
 set -euo pipefail
 
-needed=(faketime)
+needed=(faketime gnupg)
 missing=()
 for pkg in "${needed[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")

@@ -8,7 +8,7 @@ bytes served for one file name; ``requests`` records ``(role, version)`` per met
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from urllib.parse import unquote
 
@@ -184,6 +184,12 @@ class RepositorySimulator:
         if len(data) > max_length:
             raise DownloadLengthMismatchError(f"{url}: more than {max_length} bytes")
         return data
+
+    def stream(self, url: str, max_length: int) -> Iterator[bytes]:
+        data = self.fetch(url, max_length)
+        half = len(data) // 2
+        yield data[:half]
+        yield data[half:]
 
     def _target_bytes(self, path: str) -> bytes:
         for target_path, data in self.target_files.items():

@@ -31,8 +31,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import quote
 
+from tufkit.client._internal.download import check_target_path, stream_to_file
 from tufkit.client._internal.trusted_set import TOP_CHAIN, Chain, TrustedSet
-from tufkit.client.cache import MetadataCache, atomic_write, encode_name
+from tufkit.client.cache import MetadataCache, encode_name
 from tufkit.client.config import UpdaterConfig
 from tufkit.client.fetcher import Fetcher
 from tufkit.errors import (
@@ -92,7 +93,7 @@ class Updater:
         trusted_root: the trust anchor: root metadata bytes obtained out of band.
         target_dir: where downloaded targets go by default.
         target_base_url: the repository's targets URL.
-        fetcher: the network seam; a pooled urllib3 fetcher by default.
+        fetcher: the network seam; an :class:`~tufkit.client.fetcher.HttpFetcher` by default.
         config: limits and policies.
         clock: the source of "now" (aware UTC); the system clock by default.
 
@@ -119,9 +120,9 @@ class Updater:
         self._target_dir = Path(target_dir) if target_dir is not None else None
         self._target_url = _with_slash(target_base_url) if target_base_url else None
         if fetcher is None:
-            from tufkit.client.fetcher import Urllib3Fetcher
+            from tufkit.client.fetcher import HttpFetcher
 
-            fetcher = Urllib3Fetcher(self.config)
+            fetcher = HttpFetcher(self.config)
         self._fetcher: Fetcher = fetcher
         self._clock = clock or _utc_now
         self._root_bytes = trusted_root
@@ -348,7 +349,8 @@ class Updater:
         """5.6.7: pre-order depth-first over the delegations that cover *target_path*."""
         stack: list[Chain] = [TOP_CHAIN]
         visited: set[str] = set()
-        while stack and len(visited) < self.config.max_delegations:
+        # top-level targets plus at most max_delegations delegated roles (checklist 2.8)
+        while stack and len(visited) <= self.config.max_delegations:
             chain = stack.pop()
             if chain[-1] in visited:
                 continue  # cycles and diamonds: each role once per lookup
@@ -373,7 +375,7 @@ class Updater:
 
     def target_file_name(self, targetinfo: TargetFile) -> str:
         """The local file name for a target: its path, percent-encoded into one component."""
-        _check_target_path(targetinfo.path)
+        check_target_path(targetinfo.path)
         return encode_name(targetinfo.path)
 
     def find_cached_target(
@@ -398,7 +400,8 @@ class Updater:
         filepath: str | os.PathLike[str] | None = None,
         target_base_url: str | None = None,
     ) -> str:
-        """5.7: download, verify length and every hash, then write *filepath* atomically.
+        """5.7: stream to a hidden temporary file while checking length and every hash, then
+        move it to *filepath* (atomically; nothing is left behind on failure).
 
         Raises:
             LengthOrHashMismatchError: the bytes are not the ones the metadata lists.
@@ -412,13 +415,12 @@ class Updater:
         if base is None:
             raise ValueError("no target_base_url given")
         path = self._local_path(targetinfo, filepath)
-        data = self._fetcher.fetch(base + self._target_url_path(targetinfo), targetinfo.length)
-        targetinfo.verify_length_and_hashes(data)
-        atomic_write(path, data)
+        url = base + self._target_url_path(targetinfo)
+        stream_to_file(self._fetcher.stream(url, targetinfo.length), targetinfo, path)
         return str(path)
 
     def _target_url_path(self, targetinfo: TargetFile) -> str:
-        segments = _check_target_path(targetinfo.path)
+        segments = check_target_path(targetinfo.path)
         if self._consistent() and self.config.prefix_targets_with_hash:
             digest = next(iter(targetinfo.hashes.values()))
             segments[-1] = f"{digest}.{segments[-1]}"
@@ -445,15 +447,3 @@ class Updater:
 
 def _with_slash(url: str) -> str:
     return url if url.endswith("/") else url + "/"
-
-
-def _check_target_path(path: str) -> list[str]:
-    """Split a target path into segments, refusing traversal.
-
-    Raises:
-        FormatError: empty path, or an empty, ``.`` or ``..`` segment.
-    """
-    segments = path.split("/")
-    if not path or any(segment in ("", ".", "..") for segment in segments):
-        raise FormatError(f"target path {path[:80]!r} is not a safe relative path")
-    return segments

@@ -24,8 +24,25 @@ def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     result = run("demo", "--out", out)
     assert result.returncode == 0, result.stderr
     assert "SECURITY FAILURE" not in result.stdout
-    assert result.stdout.count("refused:") == 4
+    assert result.stdout.count("refused:") == 6
     return out
+
+
+def test_demo_client_downloads_the_delegated_target_and_keeps_nothing_refused(
+    demo_dir: Path,
+) -> None:
+    downloaded = list((demo_dir / "client" / "targets").iterdir())
+    assert len(downloaded) == 1
+    assert downloaded[0].read_bytes() == (demo_dir / "targets/releases/app-1.0.tar.gz").read_bytes()
+    assert list((demo_dir / "client-2" / "targets").iterdir()) == []
+    stored = sorted(p.name for p in (demo_dir / "client" / "metadata").glob("*.json"))
+    assert stored == [
+        "releases.json",
+        "root.json",
+        "snapshot.json",
+        "targets.json",
+        "timestamp.json",
+    ]
 
 
 def test_demo_writes_consistent_snapshot_metadata(demo_dir: Path) -> None:

@@ -2,13 +2,19 @@
 
 It generates keys, builds and signs a small repository's metadata (root with a 2-of-2 threshold,
 targets with a delegation, snapshot, timestamp), writes it with consistent-snapshot names, reads
-it back strictly and verifies every role against its delegator, then shows that tampering,
-an unauthorised key and a forged delegation are each refused. Nothing leaves the output directory.
+it back strictly and verifies every role against its delegator, and shows that tampering, an
+unauthorised key and a forged delegation are each refused. Then it serves the repository over
+HTTP on 127.0.0.1 and runs the TUF client against it: a refresh, a delegated download, and
+attacks by the server (a substituted target, an unsigned timestamp) that the client refuses.
+Nothing leaves the output directory and no traffic leaves the machine.
 """
 
 from __future__ import annotations
 
+import hashlib
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -67,8 +73,12 @@ def _build(out: Path) -> dict[str, Any]:
     targets_dir = out / "targets"
     targets_dir.mkdir(parents=True)
     for path, data in payloads.items():
-        (targets_dir / path).parent.mkdir(parents=True, exist_ok=True)
+        directory, _, name = path.rpartition("/")
+        (targets_dir / directory).mkdir(parents=True, exist_ok=True)
         (targets_dir / path).write_bytes(data)
+        for algorithm in ("sha256", "sha512"):  # consistent snapshot: <hash>.<name> as well
+            digest = hashlib.new(algorithm, data).hexdigest()
+            (targets_dir / directory / f"{digest}.{name}").write_bytes(data)
 
     releases_key = keys["releases"].public_key
     top = Targets(expires=now + timedelta(days=90))
@@ -119,8 +129,6 @@ def _build(out: Path) -> dict[str, Any]:
 
 
 def _sha256(data: bytes) -> str:
-    import hashlib
-
     return hashlib.sha256(data).hexdigest()
 
 
@@ -202,6 +210,87 @@ def _attacks(keys: dict[str, Any], verified: dict[str, Any]) -> None:
         _expect_refused(True, "a document repeating a keyid in its signatures")
 
 
+@contextmanager
+def _serve(directory: Path) -> Iterator[str]:
+    """Serve *directory* over HTTP on 127.0.0.1 (an ephemeral port) while the block runs."""
+    import functools
+    import threading
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    class QuietHandler(SimpleHTTPRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    handler = functools.partial(QuietHandler, directory=str(directory))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def _client(out: Path) -> None:
+    from tufkit.client import Updater
+
+    _step("serving the repository on 127.0.0.1 and updating with the TUF client")
+    bootstrap = (out / "metadata" / "1.root.json").read_bytes()
+    with _serve(out) as base:
+
+        def updater(name: str) -> Updater:
+            return Updater(
+                metadata_dir=out / name / "metadata",
+                metadata_base_url=f"{base}/metadata/",
+                trusted_root=bootstrap,
+                target_dir=out / name / "targets",
+                target_base_url=f"{base}/targets/",
+            )
+
+        client = updater("client")
+        client.refresh()
+        _ok(f"refreshed from {base}/metadata/ (root, timestamp, snapshot, targets)")
+        lookup = client.lookup("releases/app-1.0.tar.gz")
+        if lookup.target is None:
+            raise click.ClickException("the client did not find releases/app-1.0.tar.gz")
+        saved = client.download_target(lookup.target)
+        _ok(f"found via {' -> '.join(lookup.chain)}; downloaded and verified into {saved}")
+
+        _step("the server turns hostile; the client must refuse")
+        hello = out / "targets" / f"{_sha256(b'hello, world' + bytes([10]))}.hello.txt"
+        timestamp = out / "metadata" / "timestamp.json"
+        originals = {hello: hello.read_bytes(), timestamp: timestamp.read_bytes()}
+        try:
+            _hostile_server(out, updater, hello, timestamp)
+        finally:
+            for path, data in originals.items():  # leave a good repository behind
+                path.write_bytes(data)
+
+
+def _hostile_server(out: Path, updater: Any, hello: Path, timestamp: Path) -> None:
+    from tufkit.errors import DownloadError, RepositoryError
+
+    hello.write_bytes(b"HELLO, W0RLD\n")  # same length: only the hash can tell
+    victim = updater("client-2")
+    info = victim.get_targetinfo("hello.txt")
+    try:
+        assert info is not None
+        victim.download_target(info)
+        _expect_refused(False, "a substituted target file served over HTTP")
+    except (RepositoryError, DownloadError) as exc:
+        _expect_refused(True, f"a substituted target file ({type(exc).__name__})")
+    if any((out / "client-2" / "targets").iterdir()):
+        raise click.ClickException("SECURITY FAILURE: a refused target was left on disk")
+
+    timestamp.write_bytes(timestamp.read_bytes().replace(b'"version":1', b'"version":2'))
+    try:
+        updater("client").refresh()
+        _expect_refused(False, "a timestamp whose version was raised without signing")
+    except RepositoryError as exc:
+        _expect_refused(True, f"a timestamp altered without its key ({type(exc).__name__})")
+
+
 def _expect_refused(refused: bool, what: str) -> None:
     if not refused:
         raise click.ClickException(f"SECURITY FAILURE: {what} was accepted")
@@ -227,4 +316,5 @@ def demo(out: Path) -> None:
     built = _build(out)
     verified = _verify(built["metadata_dir"], built["now"])
     _attacks(built["keys"], verified)
+    _client(out)
     _step(f"done: metadata in {built['metadata_dir']}, targets in {out / 'targets'}")

@@ -127,7 +127,7 @@ def test_delegation_bound(sim: RepositorySimulator, make_updater: MakeUpdater) -
     updater.refresh()
     sim.requests.clear()
     assert updater.get_targetinfo("t") is None
-    assert sim.requests == [(n, 1) for n in names[:4]]
+    assert sim.requests == [(n, 1) for n in names[:5]]
 
 
 def test_role_not_in_snapshot_is_never_fetched(

@@ -155,6 +155,7 @@ class HttpFetcher:
         import http.client
 
         origin, target = self._split(url)
+        response = None
         complete = False
         try:
             response = self._request(origin, target)
@@ -167,13 +168,16 @@ class HttpFetcher:
                 max_length,
             )
             yield from _bounded(response.read1, url, max_length, self._config)
+            if response.length:  # read1 ends quietly when the server closes early
+                raise DownloadError(f"{url}: connection closed {response.length} bytes early")
             complete = not response.will_close
-            response.close()  # at EOF: frees the connection for the next request
         except TimeoutError as exc:
             raise SlowRetrievalError(f"{url}: timed out") from exc
         except (http.client.HTTPException, OSError) as exc:
             raise DownloadError(f"{url}: {type(exc).__name__}: {exc}") from exc
         finally:
+            if response is not None:
+                response.close()  # at EOF this frees the connection for the next request
             if not complete:  # never reuse a connection with unread or unknown data
                 self._drop(origin)
 

@@ -257,12 +257,14 @@ def test_tufkit_client_cli(tmp_path: Path) -> None:
     assert "team/app.tgz: 3 bytes" in result.output
 
 
-def test_slow_retrieval_is_aborted(tmp_path: Path) -> None:
+@pytest.mark.parametrize("fetcher_name", ["HttpFetcher", "Urllib3Fetcher"])
+def test_slow_retrieval_is_aborted(tmp_path: Path, fetcher_name: str) -> None:
     import socket
     import threading
     import time
 
-    from tufkit.client import UpdaterConfig, Urllib3Fetcher
+    import tufkit.client
+    from tufkit.client import UpdaterConfig
     from tufkit.errors import SlowRetrievalError
 
     listener = socket.socket()
@@ -285,7 +287,7 @@ def test_slow_retrieval_is_aborted(tmp_path: Path) -> None:
     thread = threading.Thread(target=trickle, daemon=True)
     thread.start()
     config = UpdaterConfig(min_average_speed=100, slow_retrieval_grace=0.5, read_timeout=5)
-    fetcher = Urllib3Fetcher(config)
+    fetcher = getattr(tufkit.client, fetcher_name)(config)
     url = f"http://127.0.0.1:{listener.getsockname()[1]}/timestamp.json"
     try:
         with pytest.raises(SlowRetrievalError):
@@ -297,12 +299,13 @@ def test_slow_retrieval_is_aborted(tmp_path: Path) -> None:
         fetcher.close()
 
 
-def test_oversized_response_is_cut(tmp_path: Path) -> None:
-    from tufkit.client import Urllib3Fetcher
+@pytest.mark.parametrize("fetcher_name", ["HttpFetcher", "Urllib3Fetcher"])
+def test_oversized_response_is_cut(tmp_path: Path, fetcher_name: str) -> None:
+    import tufkit.client
     from tufkit.errors import DownloadHTTPError, DownloadLengthMismatchError
 
     (tmp_path / "big").write_bytes(b"x" * 200_000)
-    fetcher = Urllib3Fetcher()
+    fetcher = getattr(tufkit.client, fetcher_name)()
     with serve(tmp_path) as (url, _):
         with pytest.raises(DownloadLengthMismatchError):
             fetcher.fetch(f"{url}/big", 1000)

@@ -71,14 +71,12 @@ def _record_args(parser: argparse.ArgumentParser) -> None:
 
 
 def _signer(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Any:
-    from tufkit.intoto import load_private_key_file
+    from tufkit.intoto import GpgSigner, load_private_key_file
 
     if bool(args.gpg) + bool(args.signing_key) != 1:
         parser.error("specify either '--signing-key <path>' or '--gpg [<keyid>]'")
     if args.gpg:
-        from tufkit.errors import ConfigError
-
-        raise ConfigError("signing with gpg is not supported by tufkit; use --signing-key")
+        return GpgSigner(None if args.gpg is True else args.gpg, args.gpg_home)
     password = args.password
     if password is True:
         password = getpass.getpass(f"Passphrase for {args.signing_key}: ")
@@ -142,10 +140,8 @@ def run(argv: Sequence[str]) -> None:
             timeout=args.run_timeout,
         )
         metadata = envelope_for(link, use_dsse=args.use_dsse)
-        metadata.sign(signer)
-        out = Path(args.metadata_directory or ".") / link_filename(
-            link.name or "", signer.public_key.keyid
-        )
+        keyid = metadata.sign(signer)
+        out = Path(args.metadata_directory or ".") / link_filename(link.name or "", keyid)
         write_metadata(out, metadata)
     except Exception as exc:
         _fail("in-toto-run", exc)
@@ -228,6 +224,8 @@ def sign(argv: Sequence[str]) -> None:
         parser.error("a link is signed by exactly one functionary; give one key")
     if is_link and args.append:
         parser.error("signatures cannot be appended to a link")
+    if args.verify and args.gpg is not None and not args.gpg:
+        parser.error("give the gpg key ids to verify with: '--gpg KEYID ...'")
     if args.verify:
         _verify_file(metadata, args)
     _sign_file(metadata, args, is_link)
@@ -236,19 +234,25 @@ def sign(argv: Sequence[str]) -> None:
 def _verify_file(metadata: Any, args: argparse.Namespace) -> NoReturn:
     from pathlib import Path
 
-    from tufkit.intoto import SignatureVerificationError, load_public_key_pem
-    from tufkit.intoto import verify_metadata_signatures as check
+    from tufkit.intoto import (
+        GpgKeyExpiredError,
+        SignatureVerificationError,
+        export_gpg_keys,
+        key_to_layout_dict,
+        load_public_key_pem,
+    )
 
     try:
+        keys: dict[str, dict[str, Any]] = {}
         if args.gpg is not None:
-            from tufkit.errors import ConfigError
-
-            raise ConfigError("gpg keys are not supported by tufkit; use --key")
-        keys = {}
-        for path in args.key:
+            keys = export_gpg_keys(args.gpg, homedir=args.gpg_home)
+        for path in args.key or ():
             key = load_public_key_pem(Path(path).read_bytes(), what=path)
-            keys[key.keyid] = key
-        check(metadata, list(keys.values()))
+            keys[key.keyid] = key_to_layout_dict(key)
+        for keyid, key_dict in keys.items():
+            metadata.verify_signature(keyid, key_dict)
+    except GpgKeyExpiredError as exc:  # not a verification failure in in-toto-sign either
+        _fail("in-toto-sign", exc, 2)
     except SignatureVerificationError as exc:
         _fail("in-toto-sign", exc, 1)
     except Exception as exc:
@@ -257,20 +261,26 @@ def _verify_file(metadata: Any, args: argparse.Namespace) -> NoReturn:
 
 
 def _sign_file(metadata: Any, args: argparse.Namespace, is_link: bool) -> NoReturn:
-    from tufkit.intoto import link_filename, load_private_key_file, sign_metadata, write_metadata
+    from tufkit.intoto import (
+        GpgSigner,
+        link_filename,
+        load_private_key_file,
+        sign_metadata,
+        write_metadata,
+    )
 
     try:
+        signers: list[Any]
         if args.gpg is not None:
-            from tufkit.errors import ConfigError
-
-            raise ConfigError("signing with gpg is not supported by tufkit; use --key")
-        password = getpass.getpass("Passphrase: ").encode() if args.prompt else None
-        signers = [load_private_key_file(path, password) for path in args.key]
-        sign_metadata(metadata, signers, append=args.append)
+            signers = [GpgSigner(keyid, args.gpg_home) for keyid in args.gpg or [None]]
+        else:
+            password = getpass.getpass("Passphrase: ").encode() if args.prompt else None
+            signers = [load_private_key_file(path, password) for path in args.key]
+        keyids = sign_metadata(metadata, signers, append=args.append)
         out = args.output
         if not out:
             name = metadata.payload().name
-            out = link_filename(name, signers[-1].public_key.keyid) if is_link else args.file
+            out = link_filename(name, keyids[-1]) if is_link else args.file
         write_metadata(out, metadata)
     except Exception as exc:
         _fail("in-toto-sign", exc, 2)
@@ -302,6 +312,8 @@ def verify(argv: Sequence[str]) -> None:
     from tufkit.intoto import (
         TemporaryCopyInspectionRunner,
         VerifyOptions,
+        export_gpg_keys,
+        key_to_layout_dict,
         load_public_key_pem,
         read_metadata,
         verify_layout,
@@ -314,19 +326,17 @@ def verify(argv: Sequence[str]) -> None:
         parser.error("specify at least one layout key: --verification-keys PATH... or --gpg ID...")
     runner = TemporaryCopyInspectionRunner() if args.inspect_in_copy else None
     try:
-        if args.gpg:
-            from tufkit.errors import ConfigError
-
-            raise ConfigError("gpg root keys (--gpg) are not supported; use --verification-keys")
         layout = read_metadata(args.layout)
-        keys = {}
-        for path in args.verification_keys:
+        keys: dict[str, dict[str, Any]] = {}
+        if args.gpg:
+            keys.update(export_gpg_keys(args.gpg, homedir=args.gpg_home))
+        for path in args.verification_keys or ():
             key = load_public_key_pem(Path(path).read_bytes(), what=path)
-            keys[key.keyid] = key
+            keys[key.keyid] = key_to_layout_dict(key)
         options = VerifyOptions(
             link_dir=args.link_dir, inspection_timeout=args.inspection_timeout, runner=runner
         )
-        verify_layout(layout, list(keys.values()), options)
+        verify_layout(layout, keys, options)
     except Exception as exc:
         _fail("in-toto-verify", exc)
     finally:

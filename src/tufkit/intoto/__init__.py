@@ -6,6 +6,8 @@
 * Recording: :func:`record_artifacts`, :func:`run_step`, :func:`run_command`.
 * Verification: :func:`verify_layout` raises, :func:`get_verification_result` reports;
   inspections run through an :class:`InspectionRunner`.
+* gpg: :class:`GpgSigner` signs with a gpg keyring, :func:`export_gpg_key` reads a key from one;
+  gpg-signed links and layouts verify without the binary.
 * Attestations: :class:`Statement`, :func:`sign_statement`, :func:`verify_attestation`.
 
 This package does not parse command lines; ``tufkit.cli.intoto`` does.
@@ -25,6 +27,7 @@ from tufkit.intoto._envelope import (
 from tufkit.intoto._errors import (
     BadReturnValueError,
     CommandError,
+    GpgKeyExpiredError,
     InvalidMetadataError,
     LayoutExpiredError,
     LinkNotFoundError,
@@ -34,6 +37,7 @@ from tufkit.intoto._errors import (
     ThresholdVerificationError,
 )
 from tufkit.intoto._files import link_filename, read_metadata, unfinished_filename, write_metadata
+from tufkit.intoto._gpg import GpgSigner, export_gpg_key, export_gpg_keys
 from tufkit.intoto._inspect import (
     InspectionRunner,
     TemporaryCopyInspectionRunner,
@@ -69,6 +73,8 @@ __all__ = [
     "BadReturnValueError",
     "CommandError",
     "DsseEnvelope",
+    "GpgKeyExpiredError",
+    "GpgSigner",
     "Inspection",
     "InspectionRunner",
     "InvalidMetadataError",
@@ -91,6 +97,8 @@ __all__ = [
     "WorkdirInspectionRunner",
     "apply_rules",
     "envelope_for",
+    "export_gpg_key",
+    "export_gpg_keys",
     "format_expires",
     "get_verification_result",
     "key_to_layout_dict",

@@ -21,9 +21,9 @@ from typing import Any
 
 from tufkit.canonical import encode_canonical
 from tufkit.crypto import Signer
-from tufkit.errors import FormatError
+from tufkit.errors import ConfigError, FormatError
 from tufkit.intoto._errors import InvalidMetadataError, SignatureVerificationError
-from tufkit.intoto._gpg import is_gpg_signature, verify_gpg_signature
+from tufkit.intoto._gpg import GpgSigner, is_gpg_signature, verify_gpg_signature
 from tufkit.intoto._keys import key_from_dict, verify_hex_signature
 from tufkit.intoto._models import Layout, Link
 
@@ -90,8 +90,13 @@ class Metadata:
         """
         raise NotImplementedError
 
-    def sign(self, signer: Signer) -> None:
-        """Add a signature by *signer* (replacing one with the same keyid)."""
+    def sign(self, signer: Signer | GpgSigner) -> str:
+        """Add a signature by *signer* (replacing one with the same keyid); return its keyid.
+
+        Raises:
+            ConfigError: a gpg signer cannot sign this envelope, or gpg failed.
+            FormatError: gpg wrote a signature that cannot be read.
+        """
         raise NotImplementedError
 
     def clear_signatures(self) -> None:
@@ -163,6 +168,7 @@ class Metablock(Metadata):
 
         Raises:
             SignatureVerificationError: no such signature, or it does not verify.
+            GpgKeyExpiredError: the gpg key (or its signing subkey) has expired.
             InvalidMetadataError: the payload cannot be canonicalised.
         """
         subkeys = key.get("subkeys")
@@ -183,11 +189,22 @@ class Metablock(Metadata):
         if not valid:
             raise SignatureVerificationError(f"invalid signature for key {keyid}")
 
-    def sign(self, signer: Signer) -> None:
-        """Sign the canonical payload and append the signature (replacing one by that key)."""
-        signature = signer.sign(self.signed_bytes())
-        self.signatures = [s for s in self.signatures if s.get("keyid") != signature.keyid]
-        self.signatures.append({"keyid": signature.keyid, "sig": signature.signature})
+    def sign(self, signer: Signer | GpgSigner) -> str:
+        """Sign the canonical payload and append the signature (replacing one by that key).
+
+        Raises:
+            ConfigError: gpg is missing or failed.
+            FormatError: gpg wrote a signature that cannot be read.
+        """
+        entry: dict[str, Any]
+        if isinstance(signer, GpgSigner):
+            entry = signer.sign_entry(self.signed_bytes())
+        else:
+            signature = signer.sign(self.signed_bytes())
+            entry = {"keyid": signature.keyid, "sig": signature.signature}
+        self.signatures = [s for s in self.signatures if s.get("keyid") != entry["keyid"]]
+        self.signatures.append(entry)
+        return str(entry["keyid"])
 
     def clear_signatures(self) -> None:
         """Remove all signatures."""
@@ -338,10 +355,18 @@ class DsseEnvelope(Metadata):
         if not verify_hex_signature(public, sig.hex(), pae(self.payload_type, self.raw_payload)):
             raise SignatureVerificationError(f"invalid DSSE signature for key {keyid}")
 
-    def sign(self, signer: Signer) -> None:
-        """Sign the PAE and add the signature (replacing one with the same keyid)."""
+    def sign(self, signer: Signer | GpgSigner) -> str:
+        """Sign the PAE and add the signature (replacing one with the same keyid).
+
+        Raises:
+            ConfigError: *signer* is a gpg signer (DSSE has no gpg signatures, in-toto 3.1
+                refuses them too).
+        """
+        if isinstance(signer, GpgSigner):
+            raise ConfigError("gpg cannot sign DSSE envelopes (nor can in-toto 3.1); drop DSSE")
         signature = signer.sign(pae(self.payload_type, self.raw_payload))
         self.signatures[signature.keyid] = bytes.fromhex(signature.signature)
+        return signature.keyid
 
     def clear_signatures(self) -> None:
         """Remove all signatures."""

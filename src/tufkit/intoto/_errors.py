@@ -12,6 +12,7 @@ from tufkit.errors import ConfigError, SupplyChainError
 __all__ = [
     "BadReturnValueError",
     "CommandError",
+    "GpgKeyExpiredError",
     "InvalidMetadataError",
     "LayoutExpiredError",
     "LinkNotFoundError",
@@ -75,3 +76,7 @@ class PrefixError(ConfigError):
 
 class CommandError(SupplyChainError):
     """A step's command could not be started or did not finish within its timeout."""
+
+
+class GpgKeyExpiredError(SignatureVerificationError):
+    """A gpg key (or the subkey that signed) has expired; its signatures count for nothing."""

@@ -13,8 +13,9 @@ from pathlib import Path
 
 from tufkit.crypto import CryptoSigner, Key, Signer
 from tufkit.intoto._envelope import DsseEnvelope, Metablock, Metadata
-from tufkit.intoto._errors import InvalidMetadataError
+from tufkit.intoto._errors import InvalidMetadataError, LinkNotFoundError
 from tufkit.intoto._files import link_filename, read_metadata, unfinished_filename, write_metadata
+from tufkit.intoto._gpg import GpgSigner, export_gpg_key
 from tufkit.intoto._keys import key_to_layout_dict
 from tufkit.intoto._models import Link
 from tufkit.intoto._record import RecordOptions, record_artifacts
@@ -46,7 +47,7 @@ def envelope_for(link: Link, *, use_dsse: bool) -> Metadata:
 
 def record_start(
     name: str,
-    signer: Signer,
+    signer: Signer | GpgSigner,
     materials: Sequence[str],
     *,
     options: RecordOptions | None = None,
@@ -57,20 +58,36 @@ def record_start(
 
     Raises:
         PrefixError: bad lstrip paths.
-        ConfigError: a path leads outside the base directory.
+        ConfigError: a path leads outside the base directory, or gpg failed.
+        FormatError: gpg wrote a signature that cannot be read.
         OSError: an artifact cannot be read or the file cannot be written.
     """
     link = Link(name=name, materials=record_artifacts(materials, options) if materials else {})
     metadata = envelope_for(link, use_dsse=use_dsse)
-    metadata.sign(signer)
-    path = Path(directory) / unfinished_filename(name, signer.public_key.keyid)
+    keyid = metadata.sign(signer)
+    path = Path(directory) / unfinished_filename(name, keyid)
     write_metadata(path, metadata)
     return path
 
 
+def _unfinished_for_gpg(name: str, directory: Path) -> Path:
+    """The one unfinished link of *name* (gpg signers need not know their keyid beforehand)."""
+    prefix, suffix = f".{name}.", ".link-unfinished"
+    found = sorted(
+        entry
+        for entry in os.listdir(directory)
+        if entry.startswith(prefix) and entry.endswith(suffix)
+    )
+    if len(found) != 1:
+        raise LinkNotFoundError(
+            f"need exactly one unfinished link for step {name!r} in {directory}, found {len(found)}"
+        )
+    return directory / found[0]
+
+
 def record_stop(
     name: str,
-    signer: Signer,
+    signer: Signer | GpgSigner,
     products: Sequence[str],
     *,
     options: RecordOptions | None = None,
@@ -79,36 +96,58 @@ def record_stop(
 ) -> Path:
     """Check the unfinished link, add products, re-sign, write the link; return its path.
 
+    A gpg signer's key is exported from its keyring (the key that signed the unfinished link if
+    the signer names none) to check the unfinished link, as the reference does.
+
     Raises:
         InvalidMetadataError: the unfinished file is malformed or not a link.
+        LinkNotFoundError: (gpg) not exactly one unfinished link for the step.
         SignatureVerificationError: the unfinished file was not signed by *signer*'s key.
         PrefixError: bad lstrip paths.
-        ConfigError: a path leads outside the base directory.
+        ConfigError: a path leads outside the base directory, or gpg failed.
+        FormatError: gpg wrote a key or signature that cannot be read.
         OSError: a file cannot be read or written.
     """
-    keyid = signer.public_key.keyid
-    unfinished = Path(directory) / unfinished_filename(name, keyid)
-    metadata = read_metadata(unfinished)
-    metadata.verify_signature(keyid, key_to_layout_dict(signer.public_key))
+    if isinstance(signer, GpgSigner):
+        unfinished = _unfinished_for_gpg(name, Path(directory))
+        metadata = read_metadata(unfinished)
+        wanted = signer.keyid or (metadata.keyids or [""])[0]
+        key = export_gpg_key(wanted, homedir=signer.homedir)
+        keyid = str(key["keyid"])
+    else:
+        keyid = signer.public_key.keyid
+        unfinished = Path(directory) / unfinished_filename(name, keyid)
+        metadata = read_metadata(unfinished)
+        key = key_to_layout_dict(signer.public_key)
+    metadata.verify_signature(keyid, key)
     link = metadata.payload()
     if not isinstance(link, Link):
         raise InvalidMetadataError(f"{unfinished} does not hold a link")
     link.products = record_artifacts(products, options) if products else {}
     finished = envelope_for(link, use_dsse=isinstance(metadata, DsseEnvelope))
-    finished.sign(signer)
+    signed_by = finished.sign(signer)
     out_dir = Path(metadata_directory) if metadata_directory else Path(directory)
-    path = out_dir / link_filename(name, keyid)
+    path = out_dir / link_filename(name, signed_by)
     write_metadata(path, finished)
     unfinished.unlink()
     return path
 
 
-def sign_metadata(metadata: Metadata, signers: Sequence[Signer], *, append: bool = False) -> None:
-    """Sign *metadata* with each signer, replacing existing signatures unless *append*."""
+def sign_metadata(
+    metadata: Metadata, signers: Sequence[Signer | GpgSigner], *, append: bool = False
+) -> list[str]:
+    """Sign *metadata* with each signer, replacing existing signatures unless *append*.
+
+    Returns:
+        the keyids of the new signatures, in order.
+
+    Raises:
+        ConfigError: a gpg signer failed or cannot sign this envelope.
+        FormatError: gpg wrote a signature that cannot be read.
+    """
     if not append:
         metadata.clear_signatures()
-    for signer in signers:
-        metadata.sign(signer)
+    return [metadata.sign(signer) for signer in signers]
 
 
 def verify_metadata_signatures(metadata: Metadata, keys: Sequence[Key]) -> None:

@@ -1,4 +1,7 @@
-"""GPG-signed links made by the reference verify with tufkit (RSA and EdDSA keys, in Python)."""
+"""gpg against the reference, both ways: key export, signing (run, record, sign), verification.
+
+Real gpg in temporary homes; expired keys, revoked keys, unknown key ids and tampering included.
+"""
 
 from __future__ import annotations
 
@@ -6,18 +9,22 @@ import json
 import os
 import shutil
 import subprocess
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from gpg_env import Keyring, make_keyring
 
 from conftest import KeyFiles, Runner
+from tufkit.errors import ConfigError
 from tufkit.intoto import (
     Layout,
     Metablock,
     Step,
     VerifyOptions,
+    export_gpg_key,
     get_verification_result,
     key_to_layout_dict,
     load_private_key_file,
@@ -115,3 +122,219 @@ def test_gpg_signed_links_verify_like_reference(
     except Exception:
         theirs = False
     assert ours.ok is theirs is (not tamper)
+
+
+# --- keys from the keyring, gpg signing, both directions -------------------------------------
+
+KINDS = ["rsa", "eddsa", "dsa", "rsasub", "rsaedsub", "eddsasub", "rsaenc"]
+
+
+@pytest.fixture(scope="module")
+def ring(tmp_path_factory: pytest.TempPathFactory) -> Keyring:
+    return make_keyring(tmp_path_factory.mktemp("ring"))
+
+
+def _reference_export(keyid: str, home: Path) -> dict[str, Any] | None:
+    from securesystemslib._gpg.functions import export_pubkey
+
+    try:
+        key: dict[str, Any] = export_pubkey(keyid, homedir=str(home))
+    except Exception:
+        return None
+    return key
+
+
+@pytest.mark.parametrize("name", KINDS)
+def test_exported_keys_equal_the_reference(name: str, ring: Keyring) -> None:
+    fprs = ring.keys[name]
+    for keyid in [*fprs, fprs[0][-16:], fprs[-1][-8:].lower()]:
+        theirs = _reference_export(keyid, ring.home)
+        try:
+            ours: dict[str, Any] | None = export_gpg_key(keyid, homedir=str(ring.home))
+        except ConfigError:
+            ours = None
+        assert ours == theirs, keyid
+    assert export_gpg_key(fprs[0], homedir=str(ring.home))["keyid"] == fprs[0].lower()
+
+
+def test_unknown_key_ids_fail_like_the_reference(
+    ring: Keyring, tmp_path: Path, ref: Callable[..., Runner], tk: Runner
+) -> None:
+    unknown = "DEADBEEF" * 5
+    assert _reference_export(unknown, ring.home) is None
+    with pytest.raises(ConfigError, match="not in the keyring"):
+        export_gpg_key(unknown, homedir=str(ring.home))
+    with pytest.raises(ConfigError, match="hex"):
+        export_gpg_key("alice@example.com", homedir=str(ring.home))
+    (tmp_path / "f").write_text("x")
+    home = str(ring.home)
+    run = ("-n", "s", "-p", "f", "-g", unknown, "--gpg-home", home, "--", "true")
+    assert (
+        tk("run", *run, cwd=tmp_path).returncode == ref("run")(*run, cwd=tmp_path).returncode == 1
+    )
+    _write_layout(tmp_path, "s", export_gpg_key(ring.keys["rsa"][0], homedir=home))
+    args = ("-l", "root.layout", "--gpg", unknown, "--gpg-home", home)
+    assert tk("verify", *args, cwd=tmp_path).returncode == 1
+    assert ref("verify")(*args, cwd=tmp_path).returncode == 1
+    args = ("-f", "root.layout", "--verify", "-g", unknown, "--gpg-home", home)
+    assert tk("sign", *args, cwd=tmp_path).returncode == 2
+    assert ref("sign")(*args, cwd=tmp_path).returncode == 2
+
+
+def _write_layout(directory: Path, step: str, key: dict[str, Any], threshold: int = 1) -> None:
+    layout = Layout(
+        steps=[Step(name=step, pubkeys=[key["keyid"]], threshold=threshold)],
+        keys={key["keyid"]: key},
+    )
+    write_metadata(directory / "root.layout", Metablock(layout))
+
+
+def _verdicts(
+    directory: Path, fpr: str, home: Path, ref: Callable[..., Runner], tk: Runner
+) -> tuple[subprocess.CompletedProcess[str], subprocess.CompletedProcess[str]]:
+    args = ("-l", "root.layout", "--gpg", fpr, "--gpg-home", home, "--link-dir", ".")
+    return tk("verify", *args, cwd=directory), ref("verify")(*args, cwd=directory)
+
+
+def _tamper_signature(path: Path) -> None:
+    data = json.loads(path.read_text())
+    sig = data["signatures"][0]["signature"]
+    data["signatures"][0]["signature"] = sig[:-2] + ("00" if sig[-2:] != "00" else "01")
+    path.write_text(json.dumps(data))
+
+
+@pytest.mark.parametrize("tamper", ["none", "link", "link-signature", "layout-signature"])
+@pytest.mark.parametrize("maker", ["tk", "ref"])
+@pytest.mark.parametrize("name", ["rsa", "eddsa", "dsa", "rsasub", "rsaedsub"])
+def test_gpg_signed_chains_verify_alike_both_ways(
+    name: str,
+    maker: str,
+    tamper: str,
+    ring: Keyring,
+    tmp_path: Path,
+    ref: Callable[..., Runner],
+    tk: Runner,
+) -> None:
+    fpr, home = ring.keys[name][0], ring.home
+    make: Runner = (
+        (lambda tool, *a, cwd: tk(tool, *a, cwd=cwd))
+        if maker == "tk"
+        else (lambda tool, *a, cwd: ref(tool)(*a, cwd=cwd))
+    )
+    (tmp_path / "f").write_text("content")
+    made = make(
+        "run", "-n", "build", "-p", "f", "-g", fpr, "--gpg-home", home, "--", "true", cwd=tmp_path
+    )
+    assert made.returncode == 0, made.stderr
+    _write_layout(tmp_path, "build", export_gpg_key(fpr, homedir=str(home)))
+    signed = make("sign", "-f", "root.layout", "-g", fpr, "--gpg-home", home, cwd=tmp_path)
+    assert signed.returncode == 0, signed.stderr
+    link = next(tmp_path.glob("build.*.link"))
+    if tamper == "link":
+        data = json.loads(link.read_text())
+        data["signed"]["products"]["f"]["sha256"] = "00" * 32
+        link.write_text(json.dumps(data))
+    elif tamper == "link-signature":
+        _tamper_signature(link)
+    elif tamper == "layout-signature":
+        _tamper_signature(tmp_path / "root.layout")
+    ours, theirs = _verdicts(tmp_path, fpr, home, ref, tk)
+    assert ours.returncode == theirs.returncode, (ours.stderr, theirs.stderr)
+    # rsaedsub signs with an Ed25519 subkey that the reference's export drops.
+    expected = 0 if tamper == "none" and name != "rsaedsub" else 1
+    assert ours.returncode == expected, ours.stderr
+    assert "Traceback" not in ours.stderr
+
+
+@pytest.mark.parametrize("maker", ["tk", "ref"])
+@pytest.mark.parametrize("default_key", [False, True])
+def test_record_with_gpg_verifies_in_both(
+    maker: str,
+    default_key: bool,
+    ring: Keyring,
+    tmp_path: Path,
+    ref: Callable[..., Runner],
+    tk: Runner,
+) -> None:
+    home = ring.home
+    # The keyring's default key is its first one, "rsa".
+    fpr = ring.keys["rsa"][0]
+    key_args = ("-g",) if default_key else ("-g", fpr)
+    (tmp_path / "f").write_text("content")
+    for mode, side in (("start", "-m"), ("stop", "-p")):
+        args = ("record", mode, "-n", "rec", side, "f", *key_args, "--gpg-home", home)
+        done = tk(*args, cwd=tmp_path) if maker == "tk" else ref(args[0])(*args[1:], cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+    assert not list(tmp_path.glob(".rec.*"))
+    key = export_gpg_key(fpr, homedir=str(home))
+    _write_layout(tmp_path, "rec", key)
+    assert (
+        tk("sign", "-f", "root.layout", "-g", fpr, "--gpg-home", home, cwd=tmp_path).returncode == 0
+    )
+    ours, theirs = _verdicts(tmp_path, fpr, home, ref, tk)
+    assert ours.returncode == theirs.returncode == 0, (ours.stderr, theirs.stderr)
+
+
+def test_dsse_cannot_be_signed_with_gpg(
+    ring: Keyring, tmp_path: Path, ref: Callable[..., Runner], tk: Runner
+) -> None:
+    args = ("-n", "s", "--use-dsse", "-g", ring.keys["rsa"][0], "--gpg-home", ring.home, "-x")
+    ours, theirs = tk("run", *args, cwd=tmp_path), ref("run")(*args, cwd=tmp_path)
+    assert ours.returncode == theirs.returncode == 1
+    assert "DSSE" in ours.stderr
+
+
+def test_expired_keys_count_for_nothing_in_both(
+    tmp_path_factory: pytest.TempPathFactory, tmp_path: Path, ref: Callable[..., Runner], tk: Runner
+) -> None:
+    ring = Keyring(tmp_path_factory.mktemp("expiring"))
+    os.chmod(ring.home, 0o700)
+    fpr = ring.add("expiring", "rsa2048", "seconds=8")
+    started = time.time()
+    (tmp_path / "f").write_text("content")
+    home = ring.home
+    made = tk(
+        "run", "-n", "build", "-p", "f", "-g", fpr, "--gpg-home", home, "--", "true", cwd=tmp_path
+    )
+    assert made.returncode == 0, made.stderr
+    key = export_gpg_key(fpr, homedir=str(home))
+    assert key["validity_period"] == 8
+    _write_layout(tmp_path, "build", key)
+    assert (
+        tk("sign", "-f", "root.layout", "-g", fpr, "--gpg-home", home, cwd=tmp_path).returncode == 0
+    )
+    ours, theirs = _verdicts(tmp_path, fpr, home, ref, tk)
+    assert ours.returncode == theirs.returncode == 0
+    time.sleep(max(0.0, started + 10 - time.time()))
+    ours, theirs = _verdicts(tmp_path, fpr, home, ref, tk)
+    assert ours.returncode == theirs.returncode == 1
+    assert "expired" in ours.stderr
+    link = next(tmp_path.glob("build.*.link")).name
+    args = ("-f", link, "--verify", "-g", fpr, "--gpg-home", home)
+    assert (
+        tk("sign", *args, cwd=tmp_path).returncode
+        == ref("sign")(*args, cwd=tmp_path).returncode
+        == 2
+    )
+
+
+def test_revoked_keys_still_verify_as_in_the_reference_with_a_warning(
+    tmp_path_factory: pytest.TempPathFactory, tmp_path: Path, ref: Callable[..., Runner], tk: Runner
+) -> None:
+    ring = Keyring(tmp_path_factory.mktemp("revoked"))
+    os.chmod(ring.home, 0o700)
+    fpr = ring.add("revoked", "ed25519")
+    home = ring.home
+    (tmp_path / "f").write_text("content")
+    made = tk(
+        "run", "-n", "build", "-p", "f", "-g", fpr, "--gpg-home", home, "--", "true", cwd=tmp_path
+    )
+    assert made.returncode == 0, made.stderr
+    _write_layout(tmp_path, "build", export_gpg_key(fpr, homedir=str(home)))
+    assert (
+        tk("sign", "-f", "root.layout", "-g", fpr, "--gpg-home", home, cwd=tmp_path).returncode == 0
+    )
+    ring.revoke("revoked")
+    ours, theirs = _verdicts(tmp_path, fpr, home, ref, tk)
+    assert ours.returncode == theirs.returncode == 0, (ours.stderr, theirs.stderr)
+    assert "revoked" in ours.stderr

@@ -279,8 +279,7 @@ def _sign_file(metadata: Any, args: argparse.Namespace, is_link: bool) -> NoRetu
         keyids = sign_metadata(metadata, signers, append=args.append)
         out = args.output
         if not out:
-            name = metadata.payload().name
-            out = link_filename(name, keyids[-1]) if is_link else args.file
+            out = link_filename(metadata.payload().name, keyids[-1]) if is_link else args.file
         write_metadata(out, metadata)
     except Exception as exc:
         _fail("in-toto-sign", exc, 2)

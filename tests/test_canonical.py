@@ -1,8 +1,11 @@
 """Canonical JSON: the fast encoder equals the exact one, both equal the reference, and the
-strict parser refuses what TUF metadata must not contain."""
+strict parser refuses what TUF metadata must not contain. The two JSON backends (the standard
+library for small documents and plain values, msgspec for large documents and trusted structs)
+are indistinguishable: same bytes out, same values in, same refusals."""
 
 from __future__ import annotations
 
+import json
 import math
 from typing import Any
 
@@ -11,6 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from securesystemslib.formats import encode_canonical as reference_encode
 
+from tufkit import canonical
 from tufkit.canonical import encode_canonical, encode_canonical_exact, loads, loads_object
 from tufkit.errors import FormatError
 
@@ -198,3 +202,104 @@ def test_loads_rejects_lone_surrogate_escapes(data: bytes) -> None:
     # A parsed lone surrogate could never be re-encoded for signature checks.
     with pytest.raises(FormatError):
         loads(data)
+
+
+# -- the two backends ----------------------------------------------------------------------
+
+BACKENDS = [canonical._loads_stdlib, canonical._loads_msgspec]
+
+
+@given(documents)
+def test_both_encoders_give_the_same_canonical_bytes(doc: Any) -> None:
+    via_stdlib = canonical.encode_canonical(doc)
+    via_msgspec = canonical.encode_canonical(doc, trusted=True)
+    assert via_stdlib == via_msgspec == canonical.encode_canonical_exact(doc)
+
+
+@given(documents)
+def test_both_encoders_give_the_same_compact_json(doc: Any) -> None:
+    assert canonical.encode_compact(doc) == canonical.encode_compact(doc, trusted=True)
+
+
+def _outcome(parse: Any, data: bytes) -> Any:
+    try:
+        return ("ok", parse(data))
+    except FormatError:
+        return ("refused",)
+
+
+_JSON_NOISE = st.sampled_from(
+    [
+        b"1.5",
+        b"1e3",
+        b"NaN",
+        b"-0",
+        b"01",
+        b'"\\ud800"',
+        b'"\\u00e9"',
+        b"\t",
+        b"\x00",
+        b"\xff",
+        b"\xef\xbb\xbf",
+        b",",
+        b"]",
+        b"}",
+        b'"',
+        b"\\",
+        b"true",
+        b"nul",
+        b" ",
+        b"\n",
+        b"[",
+        b"{",
+    ]
+)
+
+
+@st.composite
+def near_json(draw: st.DrawFn) -> bytes:
+    doc = draw(documents)
+    text = json.dumps(doc, ensure_ascii=draw(st.booleans())).encode("utf-8", "surrogatepass")
+    for _ in range(draw(st.integers(0, 3))):
+        at = draw(st.integers(0, len(text)))
+        text = text[:at] + draw(_JSON_NOISE) + text[at:]
+    return text
+
+
+@given(near_json())
+def test_both_parsers_agree(data: bytes) -> None:
+    stdlib, msgspec = (_outcome(parse, data) for parse in BACKENDS)
+    assert stdlib == msgspec
+
+
+@pytest.mark.parametrize("parse", BACKENDS, ids=["stdlib", "msgspec"])
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"[1.0]",
+        b"[NaN]",
+        b"[-Infinity]",
+        b'["\\ud800"]',
+        b'["a\tb"]',
+        b"\xef\xbb\xbf[]",
+        "[]".encode("utf-16"),
+        b'["\xed\xa0\x80"]',
+        b"[1] x",
+        b"",
+    ],
+)
+def test_each_parser_refuses(parse: Any, data: bytes) -> None:
+    with pytest.raises(FormatError):
+        parse(data)
+
+
+def test_large_documents_take_the_msgspec_parser_with_the_same_rules() -> None:
+    entries = {
+        f"files/pkg-{i:07d}.bin": {"length": i, "hashes": {"sha256": "ab" * 32}}
+        for i in range(12_000)
+    }
+    big = json.dumps(entries).encode()
+    assert len(big) > canonical._SMALL_DOCUMENT
+    assert canonical.loads(big) == entries
+    with pytest.raises(FormatError, match="floating point"):
+        canonical.loads(big[:-1] + b', "x": 1.5}')

@@ -4,10 +4,13 @@ Canonical form: object keys sorted by code point, no whitespace, integers only (
 and only two escapes inside strings, backslash and double quote; every other character, control
 characters included, is written as its raw UTF-8 bytes.
 
-:func:`encode_canonical` takes a fast path through msgspec's encoder (keys sorted) and rewrites its
-extra escapes (``\\n``, ``\\u0000``...) back to raw bytes; the hypothesis tests prove the result
-identical to the exact encoder :func:`encode_canonical_exact`, which handles what msgspec cannot
-(integers beyond 64 bits). See docs/adr/0002-json-with-msgspec.md.
+:func:`encode_canonical` takes a fast path through a C encoder with sorted keys (the standard
+library's for plain values, msgspec's for trusted values that may hold msgspec structs) and
+rewrites their extra escapes (``\\n``, ``\\u0000``...) back to raw bytes; the hypothesis tests prove
+the result identical to the exact encoder :func:`encode_canonical_exact`, which handles what the
+fast path cannot. Documents up to 1 MiB are parsed by the standard library's C parser, larger ones
+by msgspec; both are held to the same rules, and msgspec is imported only when needed (it costs
+25 ms to import). See docs/adr/0002-json-with-msgspec.md.
 
 :func:`loads` parses hostile bytes: floats, NaN, non-object roots and invalid UTF-8 are rejected
 with :class:`~tufkit.errors.FormatError`. Duplicate object keys keep the last value (as every
@@ -33,6 +36,8 @@ __all__ = [
     "loads_object",
 ]
 
+_SMALL_DOCUMENT = 1 << 20  # bytes: up to this size the standard library parses
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 _ENCODER_ESCAPE = re.compile(rb"\\(u[0-9a-fA-F]{4}|.)")
 _SIMPLE_ESCAPES = {b"n": b"\n", b"r": b"\r", b"t": b"\t", b"b": b"\b", b"f": b"\f"}
 _MAX_DEPTH = 500  # deeper documents are refused rather than risking recursion limits
@@ -109,9 +114,18 @@ def encode_canonical(value: object, *, trusted: bool = False) -> bytes:
 
 
 def _encode_sorted(value: object, *, trusted: bool) -> bytes | None:
-    """msgspec's compact encoding with sorted keys, or None where msgspec cannot encode *value*."""
+    """Compact JSON with sorted keys and standard escapes, or None where the C encoders cannot
+    encode *value*. Trusted values (which may hold msgspec structs) go through msgspec, others
+    through the standard library."""
     if not trusted:
         _check_json_types(value)
+        import json
+
+        try:
+            text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+            return text.encode("utf-8")
+        except (TypeError, ValueError, UnicodeError, RecursionError):
+            return None
     try:
         out: bytes = _codec()[1].encode(value)
     except (TypeError, OverflowError, ValueError, UnicodeError):
@@ -131,15 +145,10 @@ def encode_compact(value: object, *, trusted: bool = False) -> bytes:
         ValueError: nesting deeper than the supported limit.
     """
     out = _encode_sorted(value, trusted=trusted)
-    if out is not None:
-        return out
-    import json
-
-    try:
-        text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-        return text.encode("utf-8")
-    except UnicodeEncodeError as exc:
-        raise ValueError("string holds a lone surrogate, which UTF-8 cannot encode") from exc
+    if out is None:
+        encode_canonical_exact(value)  # raises the precise TypeError/ValueError
+        raise ValueError("value cannot be encoded as JSON")  # pragma: no cover
+    return out
 
 
 def encode_canonical_exact(value: object) -> bytes:
@@ -202,23 +211,64 @@ def _codec() -> tuple[Any, Any]:
 def loads(data: bytes | str) -> Any:
     """Parse JSON from an untrusted source.
 
-    Floats, NaN/Infinity, invalid UTF-8, lone surrogates and nesting
-    deeper than the supported limit are refused.
+    The text must be UTF-8. Floats, NaN/Infinity, lone surrogates, control characters inside
+    strings and nesting deeper than the supported limit are refused.
 
     Raises:
         FormatError: the data is not acceptable JSON.
     """
-    try:
-        value = _codec()[0].decode(data)
-    except FormatError:
-        raise
-    except (UnicodeError, RecursionError, ValueError) as exc:  # msgspec.DecodeError is a ValueError
-        raise FormatError(f"invalid JSON: {exc}") from exc
+    small = len(data) <= _SMALL_DOCUMENT
+    value = _loads_stdlib(data) if small else _loads_msgspec(data)
     try:
         _check_json_types(value) if _may_be_deep(data) else None
     except ValueError as exc:
         raise FormatError(f"invalid JSON: {exc}") from exc
     return value
+
+
+def _loads_msgspec(data: bytes | str) -> Any:
+    try:
+        return _codec()[0].decode(data)
+    except FormatError:
+        raise
+    except (UnicodeError, RecursionError, ValueError) as exc:  # msgspec.DecodeError is a ValueError
+        raise FormatError(f"invalid JSON: {exc}") from exc
+
+
+def _reject_constant(text: str) -> Any:
+    raise FormatError(f"{text} is not allowed in JSON")
+
+
+def _loads_stdlib(data: bytes | str) -> Any:
+    import json
+
+    try:
+        text = data if isinstance(data, str) else bytes(data).decode("utf-8")
+        value = json.loads(text, parse_float=_reject_float, parse_constant=_reject_constant)
+    except FormatError:
+        raise
+    except (UnicodeError, RecursionError, ValueError) as exc:  # JSONDecodeError is a ValueError
+        raise FormatError(f"invalid JSON: {exc}") from exc
+    if _SURROGATE_ESCAPE.search(text) and _holds_surrogate(value):
+        raise FormatError("invalid JSON: a string holds a lone surrogate")
+    return value
+
+
+def _holds_surrogate(value: object) -> bool:
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if type(item) is str:
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return True
+        elif type(item) is dict:
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif type(item) is list:
+            stack.extend(item)
+    return False
 
 
 def _may_be_deep(data: bytes | str) -> bool:

@@ -100,13 +100,13 @@ def public_key_material(info: SchemeInfo, public: str) -> bytes | None:
         return None
 
 
-_LARGE_MESSAGE = 1 << 20  # bytes; above this, verify without PyNaCl's message copies
+_LARGE_MESSAGE = 16 << 20  # bytes; above this, verify without PyNaCl's message copies
 
 
 def _ed25519_verifier(public: str) -> Verifier | None:
     """libsodium (PyNaCl) for ordinary documents: twice OpenSSL's rate on small messages.
 
-    PyNaCl copies the message twice per verification, so messages above 1 MiB (million-entry
+    PyNaCl copies the message twice per verification, so messages above 16 MiB (million-entry
     targets files) go through OpenSSL (cryptography), which reads the buffer in place. Both
     implement RFC 8032; libsodium additionally refuses small-order or non-canonical public keys
     and small-order R, so the OpenSSL path first requires both to be valid prime-order points

@@ -12,7 +12,6 @@ file content).
 
 from __future__ import annotations
 
-import fnmatch
 import hashlib
 import re
 
@@ -29,6 +28,8 @@ class PathPattern:
     __slots__ = ("_segments", "pattern")
 
     def __init__(self, pattern: str) -> None:
+        import fnmatch  # deferred: most clients never see a path pattern
+
         self.pattern = pattern
         self._segments = [re.compile(fnmatch.translate(s)) for s in pattern.split("/")]
 

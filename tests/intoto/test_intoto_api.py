@@ -154,7 +154,9 @@ def test_gpg_options_give_a_clear_error(tmp_path: Path, tk: Runner) -> None:
     home = tmp_path / "gnupg"
     home.mkdir(mode=0o700)
     # An unknown key in an empty keyring (or no gpg at all): a one-line error, exit 1.
-    result = tk("verify", "-l", "root.layout", "--gpg", "ABCDEF01", "--gpg-home", home, cwd=tmp_path)
+    result = tk(
+        "verify", "-l", "root.layout", "--gpg", "ABCDEF01", "--gpg-home", home, cwd=tmp_path
+    )
     assert result.returncode == 1
     assert "gpg" in result.stderr
     assert "Traceback" not in result.stderr

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import click
+
+from tufkit._atomic import write_atomically
 
 __all__ = ["echo_json", "prompt_passphrase", "write_private_file"]
 
@@ -25,18 +24,7 @@ def write_private_file(path: Path, data: bytes, *, overwrite: bool = False) -> N
     directory = path.parent if str(path.parent) else Path()
     if not directory.is_dir():
         raise click.ClickException(f"cannot write {path}: No such file or directory {directory}")
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    write_atomically(path, data, mode=0o600)
 
 
 def prompt_passphrase(what: str, *, confirm: bool = False) -> str:

@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
 from collections.abc import Iterator
-from pathlib import Path
 from urllib.parse import quote
 
-__all__ = ["MetadataCache", "atomic_write", "encode_name"]
+from tufkit._atomic import write_atomically
+
+__all__ = ["MetadataCache", "encode_name"]
 
 _LOCK_NAME = ".lock"
 
@@ -43,25 +43,6 @@ def encode_name(name: str) -> str:
     return encoded
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write *data* to *path* atomically (hidden temp file in the same directory + rename).
-
-    Raises:
-        OSError: the directory is not writable or the disk is full; no partial file is left.
-    """
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tufkit-", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
 class MetadataCache:
     """A directory of trusted metadata, one file per role.
 
@@ -73,17 +54,18 @@ class MetadataCache:
     """
 
     def __init__(self, directory: str | os.PathLike[str]) -> None:
-        self.directory = Path(directory)
-        self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self.directory = os.fspath(directory)
+        os.makedirs(self.directory, mode=0o700, exist_ok=True)
 
-    def path_of(self, role_name: str) -> Path:
+    def path_of(self, role_name: str) -> str:
         """The file that holds *role_name*'s metadata."""
-        return self.directory / f"{encode_name(role_name)}.json"
+        return os.path.join(self.directory, f"{encode_name(role_name)}.json")
 
     def read(self, role_name: str) -> bytes | None:
         """The stored bytes of *role_name*, or None if absent or unreadable."""
         try:
-            return self.path_of(role_name).read_bytes()
+            with open(self.path_of(role_name), "rb") as handle:
+                return handle.read()
         except OSError:
             return None
 
@@ -93,7 +75,7 @@ class MetadataCache:
         Raises:
             OSError: the write failed; the previous file, if any, is intact.
         """
-        atomic_write(self.path_of(role_name), data)
+        write_atomically(self.path_of(role_name), data)
 
     def delete(self, role_name: str) -> None:
         """Remove *role_name*'s file if present.
@@ -102,12 +84,12 @@ class MetadataCache:
             OSError: the file exists but cannot be removed.
         """
         with contextlib.suppress(FileNotFoundError):
-            self.path_of(role_name).unlink()
+            os.unlink(self.path_of(role_name))
 
     def modified_time(self, role_name: str) -> float | None:
         """When *role_name* was last stored (seconds since the epoch), or None."""
         try:
-            return self.path_of(role_name).stat().st_mtime
+            return os.stat(self.path_of(role_name)).st_mtime
         except OSError:
             return None
 
@@ -125,7 +107,7 @@ class MetadataCache:
         """
         import fcntl
 
-        fd = os.open(self.directory / _LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o600)
+        fd = os.open(os.path.join(self.directory, _LOCK_NAME), os.O_RDWR | os.O_CREAT, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
             yield

@@ -26,9 +26,8 @@ import contextlib
 import os
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from typing import NamedTuple
 from urllib.parse import quote
 
 from tufkit.client._internal.download import check_target_path, stream_to_file
@@ -54,8 +53,7 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-@dataclass(frozen=True)
-class RoleVisit:
+class RoleVisit(NamedTuple):
     """One role reached during a target lookup.
 
     Attributes:
@@ -67,8 +65,7 @@ class RoleVisit:
     target: TargetFile | None
 
 
-@dataclass(frozen=True)
-class TargetLookup:
+class TargetLookup(NamedTuple):
     """The result of a target lookup with how it was reached.
 
     Attributes:
@@ -81,7 +78,7 @@ class TargetLookup:
     path: str
     target: TargetFile | None
     chain: Chain = ()
-    visits: list[RoleVisit] = field(default_factory=list)
+    visits: tuple[RoleVisit, ...] = ()
 
 
 class Updater:
@@ -117,7 +114,7 @@ class Updater:
         self.config = config or UpdaterConfig()
         self._cache = MetadataCache(metadata_dir)
         self._metadata_url = _with_slash(metadata_base_url)
-        self._target_dir = Path(target_dir) if target_dir is not None else None
+        self._target_dir = os.fspath(target_dir) if target_dir is not None else None
         self._target_url = _with_slash(target_base_url) if target_base_url else None
         if fetcher is None:
             from tufkit.client.fetcher import HttpFetcher
@@ -342,8 +339,8 @@ class Updater:
                     if not exhaustive:
                         break
         if found is None:
-            return TargetLookup(target_path, None, (), visits)
-        return TargetLookup(target_path, found.target, found.chain, visits)
+            return TargetLookup(target_path, None, (), tuple(visits))
+        return TargetLookup(target_path, found.target, found.chain, tuple(visits))
 
     def _walk(self, target_path: str) -> Iterator[tuple[Chain, Metadata[Targets]]]:
         """5.6.7: pre-order depth-first over the delegations that cover *target_path*."""
@@ -426,13 +423,13 @@ class Updater:
             segments[-1] = f"{digest}.{segments[-1]}"
         return "/".join(quote(segment, safe="") for segment in segments)
 
-    def _local_path(self, targetinfo: TargetFile, filepath: str | os.PathLike[str] | None) -> Path:
+    def _local_path(self, targetinfo: TargetFile, filepath: str | os.PathLike[str] | None) -> str:
         if filepath is not None:
-            return Path(filepath)
+            return os.fspath(filepath)
         if self._target_dir is None:
             raise ValueError("no target_dir and no filepath given")
-        self._target_dir.mkdir(parents=True, exist_ok=True)
-        return self._target_dir / self.target_file_name(targetinfo)
+        os.makedirs(self._target_dir, exist_ok=True)
+        return os.path.join(self._target_dir, self.target_file_name(targetinfo))
 
     # -- helpers ---------------------------------------------------------------------------
 

@@ -12,13 +12,11 @@ already trusted.
 
 from __future__ import annotations
 
-import contextlib
 import os
-import tempfile
 from collections.abc import Iterator
-from pathlib import Path
 from typing import TYPE_CHECKING
 
+from tufkit._atomic import replace_atomically
 from tufkit.errors import FormatError
 
 if TYPE_CHECKING:
@@ -58,7 +56,9 @@ class _TeeReader:
         return out
 
 
-def stream_to_file(chunks: Iterator[bytes], targetinfo: TargetFile, path: Path) -> None:
+def stream_to_file(
+    chunks: Iterator[bytes], targetinfo: TargetFile, path: str | os.PathLike[str]
+) -> None:
     """Write *chunks* to *path* if, and only if, they match *targetinfo*'s length and hashes.
 
     Raises:
@@ -68,17 +68,9 @@ def stream_to_file(chunks: Iterator[bytes], targetinfo: TargetFile, path: Path) 
         DownloadError: the transport failed (including more bytes than listed).
         OSError: the file could not be written; nothing is left behind.
     """
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tufkit-", suffix=".part")
     try:
-        with os.fdopen(fd, "wb") as handle:
+        with replace_atomically(path) as handle:
             targetinfo.verify_length_and_hashes(_TeeReader(chunks, handle))  # type: ignore[arg-type]
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
     finally:
         close = getattr(chunks, "close", None)
         if close is not None:

@@ -235,14 +235,14 @@ class _Server(ThreadingHTTPServer):
 # Run with ``python -c`` so the process imports nothing but the client under test.
 _TUFKIT_CHILD = """
 import sys
-from pathlib import Path
 from tufkit.client import Updater
 base, work, root_file, wanted = sys.argv[1:]
 kwargs = {"target_dir": work + "/targets", "target_base_url": base + "/targets/"}
 if root_file == "-":
     updater = Updater.from_trusted_cache(work + "/metadata", base + "/metadata/", **kwargs)
 else:
-    root = Path(root_file).read_bytes()
+    with open(root_file, "rb") as handle:
+        root = handle.read()
     updater = Updater(work + "/metadata", base + "/metadata/", trusted_root=root, **kwargs)
 updater.refresh()
 info = updater.get_targetinfo(wanted)

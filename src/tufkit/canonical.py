@@ -22,6 +22,8 @@ This module does not know TUF: it neither validates metadata nor computes hashes
 from __future__ import annotations
 
 import functools
+import itertools
+import operator
 import re
 from typing import Any
 
@@ -31,6 +33,7 @@ __all__ = [
     "check_json",
     "encode_canonical",
     "encode_canonical_exact",
+    "encode_canonical_parsed",
     "encode_compact",
     "loads",
     "loads_object",
@@ -113,19 +116,40 @@ def encode_canonical(value: object, *, trusted: bool = False) -> bytes:
     return out
 
 
+def encode_canonical_parsed(value: object) -> bytes:
+    """Return the canonical JSON bytes of a value :func:`loads` returned.
+
+    :func:`loads` already checked the types and depth, so they are not walked again.
+
+    Raises:
+        TypeError: *value* holds a float or a type JSON cannot express (not from loads).
+        ValueError: nesting deeper than the supported limit (not from loads).
+    """
+    out = _encode_plain(value)
+    if out is None:
+        return encode_canonical_exact(value)
+    if b"\\" in out:
+        out = _ENCODER_ESCAPE.sub(_unescape, out)
+    return out
+
+
+def _encode_plain(value: object) -> bytes | None:
+    import json
+
+    try:
+        text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return text.encode("utf-8")
+    except (TypeError, ValueError, UnicodeError, RecursionError):
+        return None
+
+
 def _encode_sorted(value: object, *, trusted: bool) -> bytes | None:
     """Compact JSON with sorted keys and standard escapes, or None where the C encoders cannot
     encode *value*. Trusted values (which may hold msgspec structs) go through msgspec, others
     through the standard library."""
     if not trusted:
         _check_json_types(value)
-        import json
-
-        try:
-            text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-            return text.encode("utf-8")
-        except (TypeError, ValueError, UnicodeError, RecursionError):
-            return None
+        return _encode_plain(value)
     try:
         out: bytes = _codec()[1].encode(value)
     except (TypeError, OverflowError, ValueError, UnicodeError):
@@ -271,11 +295,23 @@ def _holds_surrogate(value: object) -> bool:
     return False
 
 
+_BRACKETS_ONLY = bytes(b for b in range(256) if b not in b"[]{}")
+_OPENER_TWO_CLOSER_ZERO = bytes.maketrans(b"[{]}", b"\x02\x02\x00\x00")
+
+
 def _may_be_deep(data: bytes | str) -> bool:
-    """Cheap pre-check: only documents with many openers can exceed the depth limit."""
-    if isinstance(data, str):
-        return data.count("[") + data.count("{") >= _MAX_DEPTH
-    return data.count(b"[") + data.count(b"{") >= _MAX_DEPTH
+    """Cheap upper bound on the nesting depth, computed at C speed: True if it may reach the limit.
+
+    Counts brackets inside strings too, so it can only overestimate; a True answer is then
+    settled by the exact walk.
+    """
+    raw = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else bytes(data)
+    if raw.count(b"[") + raw.count(b"{") < _MAX_DEPTH:
+        return False
+    # opener -> 2, closer -> 0; running sum minus position = openers - closers so far
+    steps = raw.translate(None, _BRACKETS_ONLY).translate(_OPENER_TWO_CLOSER_ZERO)
+    depths = map(operator.sub, itertools.accumulate(steps), range(1, len(steps) + 1))
+    return max(depths, default=0) >= _MAX_DEPTH
 
 
 def loads_object(data: bytes | str, *, what: str = "document") -> dict[str, Any]:

@@ -15,7 +15,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, Generic, TypeVar
 
-from tufkit.canonical import check_json, encode_canonical, encode_compact, loads_object
+from tufkit.canonical import (
+    check_json,
+    encode_canonical,
+    encode_canonical_parsed,
+    encode_compact,
+    loads_object,
+)
 from tufkit.crypto import Signature, Signer
 from tufkit.errors import FormatError
 from tufkit.metadata._fields import check_spec_version, get_list, parse_expires, type_name
@@ -93,7 +99,7 @@ class Metadata(Generic[RoleType]):
             fast = cls._from_bytes_fast(data) if len(data) > _LARGE else None
             if fast is not None:
                 return fast
-            return cls.from_dict(loads_object(data, what="metadata"))
+            return cls._from_parsed(loads_object(data, what="metadata"), checked=True)
 
     @classmethod
     def _from_bytes_fast(cls, data: bytes) -> Metadata[Any] | None:
@@ -126,13 +132,16 @@ class Metadata(Generic[RoleType]):
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Metadata[Any]:
-        """Read a metadata document from a parsed JSON object.
-
-        The dict must come from :func:`tufkit.canonical.loads` or hold only JSON types.
+        """Read a metadata document from a parsed JSON object (of JSON types only).
 
         Raises:
             FormatError: the document is malformed.
         """
+        return cls._from_parsed(data, checked=False)
+
+    @classmethod
+    def _from_parsed(cls, data: dict[str, Any], *, checked: bool) -> Metadata[Any]:
+        """Read a parsed document; *checked* says :func:`loads` made it (types already walked)."""
         if type(data) is not dict:
             raise FormatError(f"metadata must be a JSON object, not {type_name(data)}")
         signed_data = data.get("signed")
@@ -148,7 +157,8 @@ class Metadata(Generic[RoleType]):
         others = {k: v for k, v in data.items() if k not in ("signed", "signatures")}
         metadata = cls(signed, signatures, others)
         try:
-            metadata._received_payload = encode_canonical(signed_data)
+            payload = encode_canonical_parsed if checked else encode_canonical
+            metadata._received_payload = payload(signed_data)
         except (TypeError, ValueError) as exc:
             raise FormatError(f"metadata: 'signed' cannot be canonicalised: {exc}") from exc
         return metadata

@@ -112,6 +112,17 @@ class MetaFile:
         """
         if type(data) is not dict:
             raise FormatError(f"{where}: must be an object, not {type_name(data)}")
+        version = data.get("version")
+        if len(data) == 1 and type(version) is int and version >= 1:
+            # the common shape ({"version": N}), built without re-checking in __init__
+            meta = cls.__new__(cls)
+            meta.version, meta.length, meta.hashes, meta.unrecognized_fields = (
+                version,
+                None,
+                None,
+                {},
+            )
+            return meta
         version = get_int(data, "version", where, minimum=1)
         length = get_int(data, "length", where) if "length" in data else None
         hashes = _check_hashes(data["hashes"], where) if "hashes" in data else None

@@ -16,7 +16,8 @@ from tufkit.metadata._roles import (
     Role,
     SuccinctRoles,
 )
-from tufkit.metadata._signed import Root, Signed, Snapshot, TargetEntries, Targets, Timestamp
+from tufkit.metadata._signed import Root, Signed, Snapshot, Timestamp
+from tufkit.metadata._targets import TargetEntries, Targets
 from tufkit.metadata._verification import VerificationResult
 
 __all__ = [

@@ -26,7 +26,8 @@ from tufkit.crypto import Signature, Signer
 from tufkit.errors import FormatError
 from tufkit.metadata._fields import check_spec_version, get_list, parse_expires, type_name
 from tufkit.metadata._roles import Delegations
-from tufkit.metadata._signed import Root, Signed, Snapshot, TargetEntries, Targets, Timestamp
+from tufkit.metadata._signed import Root, Signed, Snapshot, Timestamp
+from tufkit.metadata._targets import TargetEntries, Targets
 
 __all__ = ["Metadata", "RoleType"]
 

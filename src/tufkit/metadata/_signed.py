@@ -1,4 +1,5 @@
-"""The four roles' signed content: Root, Timestamp, Snapshot, Targets.
+"""The signed content of root, timestamp and snapshot, and what every role shares (Targets is in
+``_targets.py``).
 
 Each class reads from and writes to plain dicts; unrecognised fields are kept and written back.
 Expiry is decided against a reference time the caller passes in: nothing here reads the clock.
@@ -6,11 +7,10 @@ Expiry is decided against a reference time the caller passes in: nothing here re
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, MutableMapping
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from tufkit.canonical import check_json
 from tufkit.crypto import Key, Signature
 from tufkit.errors import FormatError
 from tufkit.metadata._fields import (
@@ -23,13 +23,13 @@ from tufkit.metadata._fields import (
     parse_expires,
     type_name,
 )
-from tufkit.metadata._files import MetaFile, TargetFile
-from tufkit.metadata._roles import TOP_LEVEL_ROLE_NAMES, Delegations, Role
+from tufkit.metadata._files import MetaFile
+from tufkit.metadata._roles import TOP_LEVEL_ROLE_NAMES, Role
 from tufkit.metadata._verification import VerificationResult, count_signatures
 
-__all__ = ["Root", "Signed", "Snapshot", "TargetEntries", "Targets", "Timestamp"]
+__all__ = ["COMMON_FIELDS", "Delegator", "Root", "Signed", "Snapshot", "Timestamp"]
 
-_COMMON = ("_type", "spec_version", "version", "expires")
+COMMON_FIELDS = ("_type", "spec_version", "version", "expires")
 
 
 class Signed:
@@ -43,7 +43,7 @@ class Signed:
     """
 
     type: ClassVar[str] = "signed"
-    _known: ClassVar[tuple[str, ...]] = _COMMON
+    _known: ClassVar[tuple[str, ...]] = COMMON_FIELDS
 
     def __init__(
         self,
@@ -108,7 +108,7 @@ class Signed:
         return hash((self.type, self.version))
 
 
-class _Delegator:
+class Delegator:
     """Verification of delegated roles, shared by Root (top-level roles) and Targets."""
 
     def get_delegated_role(self, role_name: str) -> Role:  # pragma: no cover - overridden
@@ -143,7 +143,7 @@ class _Delegator:
         self.get_verification_result(role_name, payload, signatures).raise_unless_verified()
 
 
-class Root(_Delegator, Signed):
+class Root(Delegator, Signed):
     """Root metadata: the keys and thresholds of the top-level roles.
 
     Attributes:
@@ -154,7 +154,7 @@ class Root(_Delegator, Signed):
     """
 
     type = "root"
-    _known = (*_COMMON, "keys", "roles", "consistent_snapshot")
+    _known = (*COMMON_FIELDS, "keys", "roles", "consistent_snapshot")
 
     def __init__(
         self,
@@ -254,7 +254,7 @@ class Timestamp(Signed):
     """
 
     type = "timestamp"
-    _known = (*_COMMON, "meta")
+    _known = (*COMMON_FIELDS, "meta")
 
     def __init__(
         self,
@@ -298,7 +298,7 @@ class Snapshot(Signed):
     """
 
     type = "snapshot"
-    _known = (*_COMMON, "meta")
+    _known = (*COMMON_FIELDS, "meta")
 
     def __init__(
         self,
@@ -333,171 +333,3 @@ class Snapshot(Signed):
         out = self._common_to_dict()
         out["meta"] = {name: entry.to_dict() for name, entry in self.meta.items()}
         return out
-
-
-class TargetEntries(MutableMapping[str, TargetFile]):
-    """The ``targets`` map of targets metadata, stored compactly.
-
-    Entries read by the fast parser, and entries assigned whose only extra field is ``custom``,
-    are kept as compact validated records that the canonical encoder writes without Python code;
-    a :class:`TargetFile` is built when one is asked for. Entries are values: to change one,
-    assign a new :class:`TargetFile` (changing a returned object does not change the map).
-    """
-
-    __slots__ = ("_entries",)
-
-    def __init__(self, entries: Mapping[str, Any] | None = None) -> None:
-        # values: TargetFile, or a compact entry with .length/.hashes/.custom
-        self._entries: dict[str, Any] = dict(entries or {})
-
-    def __getitem__(self, path: str) -> TargetFile:
-        entry = self._entries[path]
-        if type(entry) is TargetFile:
-            return entry
-        from tufkit.metadata import _fastpath
-
-        return _fastpath.target_from_entry(path, entry)
-
-    def __setitem__(self, path: str, target: TargetFile) -> None:
-        if not isinstance(target, TargetFile):
-            raise TypeError(f"targets hold TargetFile objects, not {type(target).__name__}")
-        if target.path != path:
-            raise ValueError(f"target stored as {path!r} has path {target.path!r}")
-        if not all(type(name) is str for name in target.hashes):
-            raise TypeError("hash algorithm names must be strings")
-        from tufkit.metadata import _fastpath
-
-        check_json(target.unrecognized_fields)
-        compact = _fastpath.entry_from_target(target)
-        self._entries[path] = target if compact is None else compact
-
-    def __delitem__(self, path: str) -> None:
-        del self._entries[path]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._entries)
-
-    def __len__(self) -> int:
-        return len(self._entries)
-
-    def __contains__(self, path: object) -> bool:
-        return path in self._entries
-
-    def encodable(self) -> dict[str, Any]:
-        """The map in a form the canonical encoder takes (compact entries kept as they are)."""
-        out = {
-            path: entry.to_dict() if type(entry) is TargetFile else entry
-            for path, entry in self._entries.items()
-        }
-        for entry in self._entries.values():
-            if type(entry) is TargetFile:
-                check_json(entry.unrecognized_fields)
-        return out
-
-
-class Targets(_Delegator, Signed):
-    """Targets metadata (top-level or delegated): target files and further delegations.
-
-    Attributes:
-        targets: path -> target file (a lazily built mapping).
-        delegations: the delegations, or None.
-    """
-
-    type = "targets"
-    _known = (*_COMMON, "targets", "delegations")
-
-    def __init__(
-        self,
-        version: int = 1,
-        spec_version: str = SPEC_VERSION,
-        expires: datetime | None = None,
-        targets: Mapping[str, Any] | None = None,
-        delegations: Delegations | None = None,
-        unrecognized_fields: dict[str, Any] | None = None,
-    ) -> None:
-        super().__init__(version, spec_version, expires, unrecognized_fields)
-        self.targets = targets if isinstance(targets, TargetEntries) else TargetEntries(targets)
-        self.delegations = delegations
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Targets:
-        """Read targets metadata's signed object.
-
-        Raises:
-            FormatError: malformed fields, target entries or delegations.
-        """
-        version, spec_version, expires = cls._common_from_dict(data)
-        raw_targets = get_dict(data, "targets", "targets")
-        entries = {path: TargetFile.from_dict(entry, path) for path, entry in raw_targets.items()}
-        delegations = None
-        if "delegations" in data:
-            delegations = Delegations.from_dict(data["delegations"])
-        targets = cls(version, spec_version, expires, entries, delegations)
-        targets.unrecognized_fields = targets._unrecognized(data)
-        return targets
-
-    def _to_encodable(self) -> dict[str, Any]:
-        """The signed object with compact target entries, type-checked for the trusted encoder.
-
-        Raises:
-            TypeError: a field holds a float or a type JSON cannot express.
-            ValueError: nesting deeper than the supported limit.
-        """
-        out = self._common_to_dict()
-        if self.delegations is not None:
-            out["delegations"] = self.delegations.to_dict()
-        check_json(out)
-        out["targets"] = self.targets.encodable()
-        return out
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return the signed object as plain dicts (builds every entry: slow for huge maps)."""
-        out = self._common_to_dict()
-        out["targets"] = {path: self.targets[path].to_dict() for path in self.targets}
-        if self.delegations is not None:
-            out["delegations"] = self.delegations.to_dict()
-        return out
-
-    def get_delegated_role(self, role_name: str) -> Role:
-        """The delegation entry that authorises *role_name*.
-
-        Raises:
-            ValueError: this metadata does not delegate to *role_name*.
-        """
-        role = self.delegations.get_role(role_name) if self.delegations else None
-        if role is None:
-            raise ValueError(f"targets metadata does not delegate to {role_name!r}")
-        return role
-
-    def get_key(self, keyid: str) -> Key | None:
-        """The delegation key with *keyid*, or None."""
-        return self.delegations.keys.get(keyid) if self.delegations else None
-
-    def add_key(self, key: Key, role_name: str) -> None:
-        """Authorise *key* for delegated role *role_name*.
-
-        Raises:
-            ValueError: no delegation to *role_name*.
-        """
-        role = self.get_delegated_role(role_name)
-        assert self.delegations is not None
-        if key.keyid not in role.keyids:
-            role.keyids.append(key.keyid)
-        self.delegations.keys[key.keyid] = key
-
-    def revoke_key(self, keyid: str, role_name: str) -> None:
-        """Remove *keyid* from delegated role *role_name*; drop the key once unused.
-
-        Raises:
-            ValueError: no such delegation, or the role does not list the key.
-        """
-        role = self.get_delegated_role(role_name)
-        assert self.delegations is not None
-        if keyid not in role.keyids:
-            raise ValueError(f"key {keyid[:16]} is not used by role {role_name!r}")
-        role.keyids.remove(keyid)
-        roles: list[Role] = list(self.delegations.roles.values()) if self.delegations.roles else []
-        if self.delegations.succinct_roles is not None:
-            roles.append(self.delegations.succinct_roles)
-        if not any(keyid in r.keyids for r in roles):
-            self.delegations.keys.pop(keyid, None)

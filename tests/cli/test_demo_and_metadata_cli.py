@@ -24,8 +24,30 @@ def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     result = run("demo", "--out", out)
     assert result.returncode == 0, result.stderr
     assert "SECURITY FAILURE" not in result.stdout
-    assert result.stdout.count("refused:") == 6
+    assert result.stdout.count("refused:") == 7
+    assert "RuleVerificationError in check-product" in result.stdout
     return out
+
+
+@pytest.mark.parametrize("tool", ["tufkit", "in-toto-verify"])
+def test_demo_supply_chain_verifies_with_both_tools(
+    demo_dir: Path, tmp_path: Path, tool: str
+) -> None:
+    import shutil
+
+    work = tmp_path / "chain"
+    shutil.copytree(demo_dir / "supply-chain", work)
+    (work / "check-product.link").unlink(missing_ok=True)
+    args = ["-l", "root.layout", "--verification-keys", "owner.pub"]
+    command = (
+        [*TUFKIT, "intoto", "verify", *args]
+        if tool == "tufkit"
+        else [str(Path(sys.executable).parent / "in-toto-verify"), *args]
+    )
+    assert subprocess.run(command, cwd=work, capture_output=True, timeout=120).returncode == 0
+    (work / "dist" / "app.zip").write_bytes(b"not the built archive")
+    (work / "check-product.link").unlink(missing_ok=True)
+    assert subprocess.run(command, cwd=work, capture_output=True, timeout=120).returncode == 1
 
 
 def test_demo_client_downloads_the_delegated_target_and_keeps_nothing_refused(

@@ -6,6 +6,8 @@ it back strictly and verifies every role against its delegator, and shows that t
 unauthorised key and a forged delegation are each refused. Then it serves the repository over
 HTTP on 127.0.0.1 and runs the TUF client against it: a refresh, a delegated download, and
 attacks by the server (a substituted target, an unsigned timestamp) that the client refuses.
+Last, an in-toto supply chain: the owner signs a layout, a functionary records a signed build,
+the end user verifies the product, and a product swapped after the build is refused.
 Nothing leaves the output directory and no traffic leaves the machine.
 """
 
@@ -291,6 +293,129 @@ def _hostile_server(out: Path, updater: Any, hello: Path, timestamp: Path) -> No
         _expect_refused(True, f"a timestamp altered without its key ({type(exc).__name__})")
 
 
+def _supply_chain(out: Path) -> None:
+    import sys
+
+    from tufkit.crypto import generate
+    from tufkit.intoto import (
+        Inspection,
+        Layout,
+        Link,
+        Metablock,
+        RecordOptions,
+        Step,
+        VerifyOptions,
+        WorkdirInspectionRunner,
+        format_expires,
+        get_verification_result,
+        key_to_layout_dict,
+        link_filename,
+        record_artifacts,
+        run_command,
+        sign_metadata,
+        write_metadata,
+    )
+
+    _step("in-toto: the owner's layout, a functionary's signed build, the user's verification")
+    work = out / "supply-chain"
+    (work / "src").mkdir(parents=True)
+    (work / "src" / "app.py").write_text("print('hello from app 1.0')\n")
+    owner, builder = generate("ed25519"), generate("ecdsa")
+    build_command = [sys.executable, "-c", _BUILD_SCRIPT]
+    layout = Layout(
+        steps=[
+            Step(
+                name="build",
+                pubkeys=[builder.public_key.keyid],
+                expected_command=build_command,
+                expected_materials=[["ALLOW", "src/*"], ["DISALLOW", "*"]],
+                expected_products=[["CREATE", "dist/app.zip"], ["DISALLOW", "*"]],
+            )
+        ],
+        inspect=[
+            Inspection(
+                name="check-product",
+                run=[sys.executable, "-c", _CHECK_SCRIPT],
+                expected_materials=[
+                    # an archive that does not match the build is left for the DISALLOW
+                    ["MATCH", "dist/app.zip", "WITH", "PRODUCTS", "FROM", "build"],
+                    ["DISALLOW", "dist/app.zip"],
+                    ["ALLOW", "*"],
+                ],
+            )
+        ],
+        keys={builder.public_key.keyid: key_to_layout_dict(builder.public_key)},
+        expires=format_expires(datetime.now(UTC) + timedelta(days=30)),
+        readme="demo: one build step, signed by the builder",
+    )
+    signed_layout = Metablock(layout)
+    sign_metadata(signed_layout, [owner])
+    write_metadata(work / "root.layout", signed_layout)
+    _ok("owner signed root.layout: step 'build' by the builder's key, creating dist/app.zip only;")
+    _ok("  inspection 'check-product': the product the user holds must be the one built")
+
+    options = RecordOptions(base_path=work)
+    materials = record_artifacts(["src"], options)
+    byproducts = run_command(build_command, cwd=str(work))
+    link = Link(name="build", materials=materials, byproducts=byproducts, command=build_command)
+    link.products = record_artifacts(["dist"], options)
+    evidence = Metablock(link)
+    sign_metadata(evidence, [builder])
+    write_metadata(work / link_filename("build", builder.public_key.keyid), evidence)
+    _ok(f"builder ran the build and signed {link_filename('build', builder.public_key.keyid)}")
+
+    verify = VerifyOptions(link_dir=work, runner=WorkdirInspectionRunner(work))
+    result = get_verification_result(signed_layout, [owner.public_key], verify)
+    if not result.ok:
+        raise click.ClickException(f"in-toto verification failed: {result.error}")
+    _ok("end user verified the layout signature, the builder's link and every artifact rule")
+    product = work / "dist" / "app.zip"
+    built = product.read_bytes()
+    _swap_product(product)
+    result = get_verification_result(signed_layout, [owner.public_key], verify)
+    summary = f"{type(result.error).__name__} in {result.failed_item}" if result.error else ""
+    _expect_refused(not result.ok, f"a product swapped after the build ({summary})")
+    product.write_bytes(built)
+    (work / "check-product.link").unlink()
+    (work / "owner.pub").write_bytes(_public_pem(owner.public_key.public))
+    _ok(f"try it: cd {work} && tufkit intoto verify -l root.layout --verification-keys owner.pub")
+
+
+def _public_pem(ed25519_hex: str) -> bytes:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    key = Ed25519PublicKey.from_public_bytes(bytes.fromhex(ed25519_hex))
+    return key.public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+
+
+def _swap_product(path: Path) -> None:
+    """Replace the built archive by another valid archive (what a compromised mirror would do)."""
+    import zipfile
+
+    with zipfile.ZipFile(path, "w") as archive:
+        info = zipfile.ZipInfo("app.py", date_time=(2020, 1, 1, 0, 0, 0))
+        archive.writestr(info, "import os  # a backdoor\n")
+
+
+# The inspection: the archive must at least open and pass its CRC checks.
+_CHECK_SCRIPT = """
+import sys, zipfile
+sys.exit(zipfile.ZipFile("dist/app.zip").testzip() is not None)
+"""
+
+# The demo's build: zip src/ into dist/app.zip, with fixed timestamps (reproducible).
+_BUILD_SCRIPT = """
+import os, zipfile
+os.makedirs("dist", exist_ok=True)
+with zipfile.ZipFile("dist/app.zip", "w") as archive:
+    info = zipfile.ZipInfo("app.py", date_time=(2020, 1, 1, 0, 0, 0))
+    archive.writestr(info, open("src/app.py", "rb").read())
+"""
+
+
 def _expect_refused(refused: bool, what: str) -> None:
     if not refused:
         raise click.ClickException(f"SECURITY FAILURE: {what} was accepted")
@@ -317,4 +442,5 @@ def demo(out: Path) -> None:
     verified = _verify(built["metadata_dir"], built["now"])
     _attacks(built["keys"], verified)
     _client(out)
+    _supply_chain(out)
     _step(f"done: metadata in {built['metadata_dir']}, targets in {out / 'targets'}")

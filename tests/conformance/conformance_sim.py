@@ -311,6 +311,7 @@ class RepositoryServer(ThreadingHTTPServer):
         self._lock = threading.Lock()
         self._repos: dict[str, Repository] = {}
         self._static: dict[str, Path] = {}
+        self.static_paths: list[str] = []
         self._thread = threading.Thread(target=self.serve_forever, daemon=True)
         self._thread.start()
 
@@ -340,6 +341,7 @@ class RepositoryServer(ThreadingHTTPServer):
         with self._lock:
             if name == "static":
                 static_name, _, inner = rest.partition("/")
+                self.static_paths.append(rest)
                 directory = self._static.get(static_name)
                 if directory is None:
                     return None

@@ -28,6 +28,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import quote, unquote
 
+from securesystemslib.formats import encode_canonical
 from securesystemslib.signer import CryptoSigner, Key, Signer
 from tuf.api.metadata import (
     DelegatedRole,
@@ -60,6 +61,11 @@ def new_signer(keytype: str = "ecdsa", scheme: str = "ecdsa-sha2-nistp256") -> C
     if keytype == "rsa":
         return CryptoSigner.generate_rsa(scheme=scheme)
     raise ValueError(f"unsupported key type {keytype}")
+
+
+def recompute_keyid(key: Key) -> None:
+    """Give *key* the keyid of its current content (after fields were added to it)."""
+    key.keyid = hashlib.sha256(encode_canonical(key.to_dict()).encode()).hexdigest()
 
 
 @dataclass

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from conformance_runner import Setup
-from conformance_sim import new_signer
-from securesystemslib.formats import encode_canonical
-from tuf.api.metadata import Key, Metadata, MetaFile, Timestamp
+from conformance_sim import new_signer, recompute_keyid
+from tuf.api.metadata import Metadata, MetaFile, Timestamp
 
 FIRST_REFRESH = [("root", 2), ("timestamp", None), ("snapshot", 1), ("targets", 1)]
 FIRST_REFRESH_PATHS = [
@@ -20,11 +18,6 @@ FIRST_REFRESH_PATHS = [
     "metadata/1.snapshot.json",
     "metadata/1.targets.json",
 ]
-
-
-def recompute_keyid(key: Key) -> None:
-    """Give *key* the keyid of its current content (after fields were added)."""
-    key.keyid = hashlib.sha256(encode_canonical(key.to_dict()).encode()).hexdigest()
 
 
 def test_basic_refresh_requests(setup: Setup) -> None:

@@ -122,6 +122,26 @@ class ClientRunner:
         files = [p for p in self.target_dir.rglob("*") if p.is_file()]
         return [p.read_bytes() for p in sorted(files, key=lambda p: p.stat().st_mtime)]
 
+    def check_layout(self) -> None:
+        """What the suite relies on: every ``*.json`` in the metadata directory is TUF
+        metadata, nothing else there but hidden bookkeeping files, no sub-directories, and no
+        hidden (temporary, partial) file under the target directory."""
+        for path in self.metadata_dir.iterdir():
+            assert path.is_file(), f"{path.name}: not a plain file in the metadata directory"
+            if path.name == "root.json" and path.read_bytes() == self._initial_root():
+                continue  # init may store the given root unchecked (CLIENT-CLI.md)
+            if path.name.endswith(".json"):
+                Metadata.from_file(str(path))
+            else:
+                assert path.name.startswith("."), f"{path.name}: unexpected in metadata directory"
+        for path in self.target_dir.rglob("*"):
+            assert not path.name.startswith("."), f"{path}: left behind in the target directory"
+        assert self.files_outside() == []
+
+    def _initial_root(self) -> bytes | None:
+        trusted = self.workdir / "initial_root.json"
+        return trusted.read_bytes() if trusted.exists() else None
+
     def files_outside(self) -> list[Path]:
         """Anything the client created in the work directory besides its two directories."""
         expected = {self.metadata_dir, self.target_dir, self.workdir / "initial_root.json"}

@@ -20,8 +20,10 @@ def server() -> Iterator[RepositoryServer]:
 
 
 @pytest.fixture
-def client(tmp_path: Path) -> ClientRunner:
-    return ClientRunner(tmp_path)
+def client(tmp_path: Path) -> Iterator[ClientRunner]:
+    runner = ClientRunner(tmp_path)
+    yield runner
+    runner.check_layout()
 
 
 @pytest.fixture

@@ -81,7 +81,7 @@ class KeyType:
 
 
 KEYTYPES = [
-    KeyType("rsa", "rsassa-pss-sha256", "b123346abdead7069ab07eb3cae8ba63" * 16),  # 2048 bits
+    KeyType("rsa", "rsassa-pss-sha256", "b123346abdead7069ab07eb3cae8ba63" * 24),  # 3072 bits
     KeyType(
         "ecdsa",
         "ecdsa-sha2-nistp256",

@@ -84,6 +84,7 @@ def test_sigstore_like_layout(setup: Setup) -> None:
     repo.mds["registry.npmjs.org"].signed.spec_version = "1.0"
     trusted_root = b'{"mediaType": "application/vnd.dev.sigstore.trustedroot+json"}\n'
     info = repo.add_artifact("targets", trusted_root, "trusted_root.json", ("sha256", "sha512"))
+    info.unrecognized_fields["custom"] = {"sigstore": {"status": "Active", "usage": "Unknown"}}
     repo.publish(["registry.npmjs.org", "targets", "root"])
 
     targets_bytes = repo.latest("targets")

@@ -9,7 +9,14 @@ import pytest
 from conformance_runner import ClientRunner, Setup
 from conformance_sim import RepositoryServer
 
-pytestmark = pytest.mark.integration
+_HERE = Path(__file__).parent
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test here starts real processes and a server on 127.0.0.1."""
+    for item in items:
+        if _HERE in item.path.parents:
+            item.add_marker(pytest.mark.integration)
 
 
 @pytest.fixture(scope="session")

@@ -119,18 +119,12 @@ def _bounded(
         yield chunk
 
 
-class HttpFetcher:
-    """A :class:`Fetcher` over ``http.client``, keeping one connection per origin alive.
-
-    Args:
-        config: timeouts and the minimum average speed.
-        user_agent: the ``User-Agent`` header.
-    """
+class _HttpFetcherBase:
+    """What both HTTP fetchers share: the config, the user agent, and ``fetch`` over ``stream``."""
 
     def __init__(self, config: UpdaterConfig | None = None, *, user_agent: str = "tufkit") -> None:
         self._config = config or _default_config()
         self._user_agent = user_agent
-        self._connections: dict[Origin, Any] = {}
 
     def fetch(self, url: str, max_length: int) -> bytes:
         """Return the body of *url*, at most *max_length* bytes.
@@ -142,6 +136,22 @@ class HttpFetcher:
             DownloadError: any other transport failure.
         """
         return b"".join(self.stream(url, max_length))
+
+    def stream(self, url: str, max_length: int) -> Iterator[bytes]:  # pragma: no cover
+        raise NotImplementedError
+
+
+class HttpFetcher(_HttpFetcherBase):
+    """A :class:`Fetcher` over ``http.client``, keeping one connection per origin alive.
+
+    Args:
+        config: timeouts and the minimum average speed.
+        user_agent: the ``User-Agent`` header.
+    """
+
+    def __init__(self, config: UpdaterConfig | None = None, *, user_agent: str = "tufkit") -> None:
+        super().__init__(config, user_agent=user_agent)
+        self._connections: dict[Origin, Any] = {}
 
     def stream(self, url: str, max_length: int) -> Iterator[bytes]:
         """Yield the body of *url* in chunks, at most *max_length* bytes in all.
@@ -244,7 +254,7 @@ class HttpFetcher:
             self._drop(origin)
 
 
-class Urllib3Fetcher:
+class Urllib3Fetcher(_HttpFetcherBase):
     """A :class:`Fetcher` over one pooled urllib3 ``PoolManager`` (connections are reused).
 
     Args:
@@ -253,8 +263,7 @@ class Urllib3Fetcher:
     """
 
     def __init__(self, config: UpdaterConfig | None = None, *, user_agent: str = "tufkit") -> None:
-        self._config = config or _default_config()
-        self._user_agent = user_agent
+        super().__init__(config, user_agent=user_agent)
         self._pool: Any = None
 
     def _manager(self) -> Any:
@@ -270,17 +279,6 @@ class Urllib3Fetcher:
                 headers={"User-Agent": self._user_agent, "Accept-Encoding": "identity"},
             )
         return self._pool
-
-    def fetch(self, url: str, max_length: int) -> bytes:
-        """Return the body of *url*, at most *max_length* bytes.
-
-        Raises:
-            DownloadHTTPError: the server answered with an error status.
-            DownloadLengthMismatchError: the body is longer than *max_length*.
-            SlowRetrievalError: the body arrives too slowly or a timeout passed.
-            DownloadError: any other transport failure.
-        """
-        return b"".join(self.stream(url, max_length))
 
     def stream(self, url: str, max_length: int) -> Iterator[bytes]:
         """Yield the body of *url* in chunks, at most *max_length* bytes in all.

@@ -134,8 +134,23 @@ def _item_name(data: dict[str, Any], where: str) -> str:
     return name
 
 
+class _RulesMixin:
+    """Parsed access to the raw rules of a step or inspection."""
+
+    expected_materials: list[list[str]]
+    expected_products: list[list[str]]
+
+    def material_rules(self) -> list[ArtifactRule]:
+        """The parsed material rules."""
+        return [parse_rule(rule) for rule in self.expected_materials]
+
+    def product_rules(self) -> list[ArtifactRule]:
+        """The parsed product rules."""
+        return [parse_rule(rule) for rule in self.expected_products]
+
+
 @dataclass
-class Step:
+class Step(_RulesMixin):
     """A step of the supply chain: who may perform it and what it may change.
 
     Attributes:
@@ -177,14 +192,6 @@ class Step:
             expected_products=_rules(data, "expected_products", where),
         )
 
-    def material_rules(self) -> list[ArtifactRule]:
-        """The parsed material rules."""
-        return [parse_rule(rule) for rule in self.expected_materials]
-
-    def product_rules(self) -> list[ArtifactRule]:
-        """The parsed product rules."""
-        return [parse_rule(rule) for rule in self.expected_products]
-
     def to_dict(self) -> dict[str, Any]:
         """Return the step object as the reference serialises it."""
         return {
@@ -199,7 +206,7 @@ class Step:
 
 
 @dataclass
-class Inspection:
+class Inspection(_RulesMixin):
     """A command the verifier runs itself, with rules over what it recorded.
 
     Attributes:
@@ -231,14 +238,6 @@ class Inspection:
             expected_materials=_rules(data, "expected_materials", where),
             expected_products=_rules(data, "expected_products", where),
         )
-
-    def material_rules(self) -> list[ArtifactRule]:
-        """The parsed material rules."""
-        return [parse_rule(rule) for rule in self.expected_materials]
-
-    def product_rules(self) -> list[ArtifactRule]:
-        """The parsed product rules."""
-        return [parse_rule(rule) for rule in self.expected_products]
 
     def to_dict(self) -> dict[str, Any]:
         """Return the inspection object as the reference serialises it."""

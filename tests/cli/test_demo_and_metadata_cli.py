@@ -177,3 +177,37 @@ def test_unknown_option_is_a_usage_error() -> None:
     result = run("metadata", "verify", "--no-such-option")
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["intoto", "layout", "{junk}", "--signing-key", "{junk}"], "not UTF-8 text"),
+        (
+            [
+                "client",
+                "--metadata-dir",
+                "{empty}",
+                "--metadata-url",
+                "http://127.0.0.1:9/",
+                "refresh",
+            ],
+            "run init first",
+        ),
+        (["client", "init", "--bootstrap", "{junk}"], "invalid JSON"),
+        (["metadata", "show", "{junk}"], "invalid JSON"),
+    ],
+)
+def test_hostile_input_gets_one_line_and_no_traceback(
+    tmp_path: Path, args: list[str], message: str
+) -> None:
+    junk = tmp_path / "junk.bin"
+    junk.write_bytes(bytes(range(256)) * 4)
+    (tmp_path / "empty").mkdir()
+    filled = [a.format(junk=junk, empty=tmp_path / "empty") for a in args]
+    result = run(*filled, cwd=tmp_path)
+    assert result.returncode == 1
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+    assert "internal error" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1

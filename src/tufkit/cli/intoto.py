@@ -381,7 +381,11 @@ def layout(
             raise ConfigError(f"environment variable {passphrase_env} is unset or empty")
         password = value.encode()
     path = Path(description)
-    built = layout_from_description(path.read_text(encoding="utf-8"), base_dir=path.parent)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"layout description {path} is not UTF-8 text") from exc
+    built = layout_from_description(text, base_dir=path.parent)
     metadata = DsseEnvelope.from_payload(built) if use_dsse else Metablock(built)
     for key_path in signing_keys:
         metadata.sign(load_private_key_file(key_path, password))

@@ -36,10 +36,10 @@ from tufkit.client.cache import MetadataCache, encode_name
 from tufkit.client.config import UpdaterConfig
 from tufkit.client.fetcher import Fetcher
 from tufkit.errors import (
+    ConfigError,
     DownloadError,
     DownloadHTTPError,
     EqualVersionNumberError,
-    FormatError,
     RepositoryError,
 )
 from tufkit.metadata import Metadata, TargetFile, Targets
@@ -136,12 +136,13 @@ class Updater:
         Use only when the directory is trusted storage (written by ``init`` and by tufkit).
 
         Raises:
-            FormatError: the stored root is missing or malformed.
+            ConfigError: no root is stored there (``init`` was not run).
+            FormatError: the stored root is malformed.
             UnsignedMetadataError: the stored root is not signed by its own root keys.
         """
         data = MetadataCache(metadata_dir).read("root")
         if data is None:
-            raise FormatError(f"no trusted root.json in {metadata_dir}; run init first")
+            raise ConfigError(f"no trusted root.json in {metadata_dir}; run init first")
         return cls(metadata_dir, metadata_base_url, trusted_root=data, **kwargs)  # type: ignore[arg-type]
 
     @property

@@ -61,6 +61,9 @@ def _rules(value: object, what: str) -> list[list[str]]:
 
 
 def _expires(data: dict[str, Any], now: datetime) -> str:
+    if isinstance(data.get("expires"), datetime):  # a TOML date-time, unquoted
+        moment: datetime = data["expires"]
+        return format_expires(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
     if "expires" in data:
         try:
             parse_expires(data["expires"])
@@ -68,9 +71,22 @@ def _expires(data: dict[str, Any], now: datetime) -> str:
             raise ConfigError(str(exc)) from exc
         return str(data["expires"])
     days = data.get("expires_days", 30)
-    if not isinstance(days, int) or days < 1:
+    if type(days) is not int or days < 1:
         raise ConfigError("expires_days must be a positive integer")
     return format_expires(now + timedelta(days=days))
+
+
+def _readme(value: object) -> str:
+    if not isinstance(value, str):
+        raise ConfigError("readme must be a string")
+    return value
+
+
+def _tables(data: dict[str, Any], key: str) -> list[Any]:
+    value = data.get(key, [])
+    if not isinstance(value, list):
+        raise ConfigError(f"'{key}' must be an array of tables ([[{key}]])")
+    return value
 
 
 def _step(raw: Any, keyids: dict[str, str]) -> Step:
@@ -78,10 +94,10 @@ def _step(raw: Any, keyids: dict[str, str]) -> Step:
         raise ConfigError("each [[step]] needs a string 'name'")
     where = f"step {raw['name']!r}"
     names = raw.get("functionaries", [])
-    if not isinstance(names, list) or any(n not in keyids for n in names):
+    if not isinstance(names, list) or any(not isinstance(n, str) or n not in keyids for n in names):
         raise ConfigError(f"{where}: 'functionaries' must name keys from [keys]")
     threshold = raw.get("threshold", 1)
-    if not isinstance(threshold, int) or threshold < 1:
+    if type(threshold) is not int or threshold < 1:
         raise ConfigError(f"{where}: 'threshold' must be a positive integer")
     return Step(
         name=raw["name"],
@@ -139,11 +155,11 @@ def layout_from_description(
         keys[key.keyid] = key_to_layout_dict(key)
         keyids[name] = key.keyid
     layout = Layout(
-        steps=[_step(raw, keyids) for raw in data.get("step", [])],
-        inspect=[_inspection(raw) for raw in data.get("inspect", [])],
+        steps=[_step(raw, keyids) for raw in _tables(data, "step")],
+        inspect=[_inspection(raw) for raw in _tables(data, "inspect")],
         keys=keys,
         expires=_expires(data, now or datetime.now(UTC)),
-        readme=str(data.get("readme", "")),
+        readme=_readme(data.get("readme", "")),
     )
     try:
         layout.check_names()

@@ -174,7 +174,8 @@ class Metablock(Metadata):
         subkeys = key.get("subkeys")
         sub = set(subkeys) if isinstance(subkeys, dict) else set()
         for entry in self.signatures:
-            if entry["keyid"] == keyid or entry["keyid"] in sub:
+            found = entry["keyid"]  # never trusted to be a string: other types match nothing
+            if isinstance(found, str) and (found == keyid or found in sub):
                 break
         else:
             raise SignatureVerificationError(f"no signature found for key {keyid}")

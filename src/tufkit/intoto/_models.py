@@ -273,7 +273,7 @@ def _check_key_dict(keyid: object, key: object) -> None:
     if all(member in key for member in _GPG_FIELDS):
         return
     kind = (key.get("keytype"), key.get("scheme"))
-    if kind not in _KEY_KINDS:
+    if not all(isinstance(part, str) for part in kind) or kind not in _KEY_KINDS:
         raise FormatError(f"layout key {keyid!s:.16}: unsupported key type/scheme {kind!r:.80}")
     keyval = key.get("keyval")
     if type(keyval) is not dict or type(keyval.get("public")) is not str:

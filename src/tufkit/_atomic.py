@@ -2,9 +2,12 @@
 
 A reader sees the old file or the new one, never a partial one; on any failure the temporary file
 is removed and the old file is untouched. The temporary name is hidden (leading dot) and ends in
-``.part``, so it never looks like metadata or a finished download. Written without the
-``tempfile`` module, which costs a client process several milliseconds to import. This module
-knows nothing of TUF and holds no state.
+``.part``, so it never looks like metadata or a finished download. The writer holds an exclusive
+``flock`` on its temporary file, which the kernel drops when the process dies: so
+:func:`remove_abandoned` can tell a temporary file left by a killed process from one still being
+written, and remove only the former. Written without the ``tempfile`` module, which costs a
+client process several milliseconds to import. This module knows nothing of TUF and holds no
+state.
 """
 
 from __future__ import annotations
@@ -14,19 +17,25 @@ import os
 from collections.abc import Iterator
 from typing import BinaryIO
 
-__all__ = ["replace_atomically", "write_atomically"]
+__all__ = ["remove_abandoned", "replace_atomically", "write_atomically"]
 
 _ATTEMPTS = 100  # random names tried before giving up
+_PREFIX, _SUFFIX = ".tufkit-", ".part"
+_ABANDONED_AFTER = 60.0  # seconds without a write before an unlocked temporary file is removed
 
 
 def _create_temp(directory: str, mode: int) -> tuple[int, str]:
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+    import fcntl
+
     for _ in range(_ATTEMPTS):
-        name = os.path.join(directory, f".tufkit-{os.urandom(8).hex()}.part")
+        name = os.path.join(directory, f"{_PREFIX}{os.urandom(8).hex()}{_SUFFIX}")
         try:
-            return os.open(name, flags, mode), name
+            fd = os.open(name, flags, mode)
         except FileExistsError:
             continue
+        fcntl.flock(fd, fcntl.LOCK_EX)  # held until the file is closed or the process dies
+        return fd, name
     raise FileExistsError(f"no free temporary name in {directory}")
 
 
@@ -70,3 +79,43 @@ def write_atomically(
     """
     with replace_atomically(path, mode=mode, durable=durable) as handle:
         handle.write(data)
+
+
+def remove_abandoned(
+    directory: str | os.PathLike[str], *, older_than: float = _ABANDONED_AFTER
+) -> int:
+    """Remove temporary files that a killed writer left in *directory*.
+
+    A temporary file is removed only if nobody holds its lock (its writer is gone) and it has not
+    been written for *older_than* seconds; files being written are never touched.
+
+    Returns:
+        How many files were removed.
+    """
+    import fcntl
+    import time
+
+    try:
+        names = [n for n in os.listdir(directory) if n.startswith(_PREFIX) and n.endswith(_SUFFIX)]
+    except OSError:
+        return 0
+    removed = 0
+    for name in names:
+        path = os.path.join(os.fspath(directory), name)
+        try:
+            fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+        except OSError:
+            continue
+        try:
+            if time.time() - os.fstat(fd).st_mtime < older_than:
+                continue
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            continue  # still locked: a live writer
+        else:
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+                removed += 1
+        finally:
+            os.close(fd)
+    return removed

@@ -30,6 +30,7 @@ from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 from urllib.parse import quote
 
+from tufkit._atomic import remove_abandoned
 from tufkit.client._internal.download import check_target_path, stream_to_file
 from tufkit.client._internal.trusted_set import TOP_CHAIN, Chain, TrustedSet
 from tufkit.client.cache import MetadataCache, encode_name
@@ -164,6 +165,7 @@ class Updater:
         self._trusted = TrustedSet(self._root_bytes, self._clock())
         self.offline = False
         with self._cache.lock():
+            remove_abandoned(self._cache.directory)  # temporary files of killed processes
             if self._cache.read("root") is None:
                 self._cache.write("root", self._root_bytes)
             self._update_root()

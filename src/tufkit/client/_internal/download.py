@@ -3,8 +3,9 @@
 :func:`stream_to_file` never holds the whole artifact in memory: the chunks go into a hidden
 temporary file in the destination's directory (so the final ``os.replace`` is atomic) while the
 length and every listed hash are computed on the same pass; the file is moved into place only
-after they all matched, and removed on any failure. A process killed mid-download can leave a
-hidden ``.tufkit-*.part`` file behind, never a file under the target's own name.
+after they all matched, and removed on any failure. A process killed mid-download leaves a
+hidden ``.tufkit-*.part`` file (never a file under the target's own name), which the next
+download into that directory removes once its writer's lock is gone.
 
 This module makes no trust decision: the :class:`~tufkit.metadata.TargetFile` passed in is
 already trusted.
@@ -16,7 +17,7 @@ import os
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from tufkit._atomic import replace_atomically
+from tufkit._atomic import remove_abandoned, replace_atomically
 from tufkit.errors import FormatError
 
 if TYPE_CHECKING:
@@ -68,6 +69,7 @@ def stream_to_file(
         DownloadError: the transport failed (including more bytes than listed).
         OSError: the file could not be written; nothing is left behind.
     """
+    remove_abandoned(os.path.dirname(os.fspath(path)) or ".")  # left by killed downloads
     try:
         with replace_atomically(path) as handle:
             targetinfo.verify_length_and_hashes(_TeeReader(chunks, handle))  # type: ignore[arg-type]

@@ -82,12 +82,11 @@ def count_signatures(
         if key is None:
             continue
         signature = signatures.get(keyid)
+        if signature is None:  # no signature: the key's material need not be derived at all
+            unsigned[keyid] = key
+            continue
         identity = key.identity()
-        if (
-            signature is not None
-            and identity not in identities
-            and key.verify_signature(signature, payload)
-        ):
+        if identity not in identities and key.verify_signature(signature, payload):
             signed[keyid] = key
             identities.add(identity)
         else:

@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: venv demo test lint typecheck unit bench clean system-deps
+.PHONY: venv demo test lint typecheck unit suite bench clean system-deps
 
 venv: $(STAMP)
 
@@ -28,11 +28,17 @@ lint: venv
 
 typecheck: venv
 	$(BIN)/mypy --strict src
+	MYPY=$(BIN)/mypy bash scripts/typecheck-tests.sh
 
+# Fast feedback: no test that starts real processes or servers, no slow test.
 unit: venv
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -m "not integration and not slow"
 
-test: venv system-deps lint typecheck unit
+# The whole suite with branch coverage; fails under the floor in pyproject.toml.
+suite: venv
+	$(BIN)/pytest -q --cov --cov-report=term
+
+test: venv system-deps lint typecheck suite
 
 bench: venv
 	$(BIN)/python bench/run_all.py

@@ -78,3 +78,10 @@ def key_pairs() -> dict[str, KeyPair]:
     return {
         name: make_pair(name, rsa_key if name.startswith("rsa") else None) for name in SCHEME_NAMES
     }
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Everything under tests/integration/ starts real processes: mark it so ``make unit`` skips it."""
+    for item in items:
+        if "integration" in item.path.parts[-4:-1]:
+            item.add_marker(pytest.mark.integration)

@@ -183,7 +183,7 @@ def test_bad_input_fails_with_a_message(tmp_path: Path, args: list[str], mention
     assert not (tmp_path / "k").exists()
 
 
-USAGE_ERRORS: list[tuple[list[str], str]] = [
+SCHEME_USAGE_ERRORS: list[tuple[list[str], str]] = [
     (
         [
             "key",
@@ -215,7 +215,7 @@ USAGE_ERRORS: list[tuple[list[str], str]] = [
 ]
 
 
-@pytest.mark.parametrize(("args", "mentions"), USAGE_ERRORS, ids=lambda v: str(v)[:60])
+@pytest.mark.parametrize(("args", "mentions"), SCHEME_USAGE_ERRORS, ids=lambda v: str(v)[:60])
 def test_a_scheme_that_does_not_fit_is_a_usage_error(
     tmp_path: Path, args: list[str], mentions: str
 ) -> None:

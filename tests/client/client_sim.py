@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from urllib.parse import unquote
 
 from tufkit.client import Updater
@@ -131,7 +132,7 @@ class RepositorySimulator:
 
     def role_bytes(self, role: str) -> bytes:
         signed = self._signed_for(role)
-        md = Metadata(signed)
+        md = Metadata[Any](signed)
         for signer in self.signers.get(role, []):
             md.sign(signer)
         return md.to_bytes()

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote, unquote
 
 from securesystemslib.formats import encode_canonical
@@ -65,7 +66,9 @@ def new_signer(keytype: str = "ecdsa", scheme: str = "ecdsa-sha2-nistp256") -> C
 
 def recompute_keyid(key: Key) -> None:
     """Give *key* the keyid of its current content (after fields were added to it)."""
-    key.keyid = hashlib.sha256(encode_canonical(key.to_dict()).encode()).hexdigest()
+    encoded = encode_canonical(key.to_dict())
+    assert encoded is not None
+    key.keyid = hashlib.sha256(encoded.encode()).hexdigest()
 
 
 @dataclass
@@ -80,7 +83,7 @@ class Artifact:
 class Repository:
     """One simulated repository (see the module docstring)."""
 
-    mds: dict[str, Metadata] = field(default_factory=dict)
+    mds: dict[str, Metadata[Any]] = field(default_factory=dict)
     published: dict[str, list[bytes]] = field(default_factory=dict)
     signers: dict[str, dict[str, Signer]] = field(default_factory=dict)
     artifacts: dict[str, Artifact] = field(default_factory=dict)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conformance_runner import ClientRunner, Setup
@@ -40,7 +41,9 @@ def setup(server: RepositoryServer, client: ClientRunner, request: pytest.Fixtur
 
 
 @pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, Any, None]:
     """On failure, attach what the client printed for each command."""
     outcome = yield
     report = outcome.get_result()

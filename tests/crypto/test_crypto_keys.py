@@ -9,12 +9,20 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
-from securesystemslib.formats import encode_canonical as reference_encode
+from securesystemslib.formats import encode_canonical as _sslib_encode_canonical
 from securesystemslib.signer import Signature as RefSignature
 from securesystemslib.signer import SSlibKey
 
 from tufkit.crypto import SCHEMES, CryptoSigner, Key, Signature, generate
 from tufkit.errors import ConfigError, FormatError
+
+
+def reference_encode(doc: Any) -> str:
+    """securesystemslib's canonical JSON as text (it returns None only with an output function)."""
+    encoded = _sslib_encode_canonical(doc)
+    assert encoded is not None
+    return encoded
+
 
 ALL_SCHEMES = sorted(SCHEMES)
 PAYLOAD = b'{"_type":"targets","version":1}'

@@ -7,6 +7,7 @@ the two must agree.
 from __future__ import annotations
 
 import shutil
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
@@ -46,7 +47,7 @@ def built_chain(
     tool, envelope = request.param.split("-")
     root = tmp_path_factory.mktemp(request.param)
 
-    def reference(command: str, *args: object, cwd: Path) -> object:
+    def reference(command: str, *args: object, cwd: Path) -> subprocess.CompletedProcess[str]:
         return ref(command)(*args, cwd=cwd)
 
     functionary = tk if tool == "tufkit" else reference
@@ -84,7 +85,15 @@ def test_demo_verification_twice_in_place_fails_like_reference(
     built_chain: Path, tmp_path: Path, tk: Runner, ref: Callable[..., Runner]
 ) -> None:
     """P1: the untar inspection leaves files behind, so a second run in place fails."""
-    for runner, name in ((tk, "ours"), (lambda *a, cwd: ref("verify")(*a[1:], cwd=cwd), "theirs")):
+
+    def theirs(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+        return ref("verify")(*args[1:], cwd=cwd)
+
+    runners: tuple[tuple[Callable[..., subprocess.CompletedProcess[str]], str], ...] = (
+        (tk, "ours"),
+        (theirs, "theirs"),
+    )
+    for runner, name in runners:
         work = tmp_path / name
         shutil.copytree(built_chain, work)
         args = ("verify", "--layout", "root.layout", "--verification-keys", "alice.pub")

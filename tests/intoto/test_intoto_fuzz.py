@@ -54,7 +54,7 @@ LAYOUT_DOC: dict[str, Any] = json.loads(LAYOUT.to_bytes())
 LINK_DOC: dict[str, Any] = json.loads(LINK.to_bytes())
 LINK_NAME = link_filename("build", BUILDER.public_key.keyid)
 
-VALUES = st.sampled_from(
+VALUES: st.SearchStrategy[Any] = st.sampled_from(
     [
         None,
         True,

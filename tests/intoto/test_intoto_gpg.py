@@ -103,7 +103,7 @@ def test_gpg_signed_links_verify_like_reference(
         data = json.loads(link.read_text())
         data["signed"]["products"]["f"]["sha256"] = "00" * 32
         link.write_text(json.dumps(data))
-    gpg_key: dict[str, Any] = export_pubkey(fpr, homedir=str(home))
+    gpg_key: dict[str, Any] = export_pubkey(fpr, homedir=str(home))  # type: ignore[no-untyped-call]
     owner = load_private_key_file(keydir["alice"].private, None)
     layout = Layout(
         steps=[Step(name="build", pubkeys=[gpg_key["keyid"]])], keys={gpg_key["keyid"]: gpg_key}
@@ -138,7 +138,7 @@ def _reference_export(keyid: str, home: Path) -> dict[str, Any] | None:
     from securesystemslib._gpg.functions import export_pubkey
 
     try:
-        key: dict[str, Any] = export_pubkey(keyid, homedir=str(home))
+        key: dict[str, Any] = export_pubkey(keyid, homedir=str(home))  # type: ignore[no-untyped-call]
     except Exception:
         return None
     return key
@@ -173,7 +173,7 @@ def test_unknown_key_ids_fail_like_the_reference(
         tk("run", *run, cwd=tmp_path).returncode == ref("run")(*run, cwd=tmp_path).returncode == 1
     )
     _write_layout(tmp_path, "s", export_gpg_key(ring.keys["rsa"][0], homedir=home))
-    args = ("-l", "root.layout", "--gpg", unknown, "--gpg-home", home)
+    args: tuple[str, ...] = ("-l", "root.layout", "--gpg", unknown, "--gpg-home", home)
     assert tk("verify", *args, cwd=tmp_path).returncode == 1
     assert ref("verify")(*args, cwd=tmp_path).returncode == 1
     args = ("-f", "root.layout", "--verify", "-g", unknown, "--gpg-home", home)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from conftest import KeyFiles, Runner
-from tufkit.intoto import DsseEnvelope, Metablock, load_public_key_pem, read_metadata
+from tufkit.intoto import DsseEnvelope, Link, Metablock, load_public_key_pem, read_metadata
 
 pytestmark = pytest.mark.integration
 
@@ -205,6 +205,7 @@ def test_record_start_stop_interoperates(
     assert isinstance(read_metadata(link), DsseEnvelope) is dsse
     assert tk("sign", "-f", link.name, "-k", key.public, "--verify", cwd=work).returncode == 0
     payload = read_metadata(link).payload()
+    assert isinstance(payload, Link)
     assert payload.materials["src/a.txt"] != payload.products["src/a.txt"]
     assert not list(work.glob(".*link-unfinished"))
 

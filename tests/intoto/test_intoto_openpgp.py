@@ -53,7 +53,7 @@ def _reference(data: bytes) -> dict[str, Any] | None:
     from securesystemslib._gpg.common import get_pubkey_bundle
 
     try:
-        key: dict[str, Any] = get_pubkey_bundle(data, "")
+        key: dict[str, Any] = get_pubkey_bundle(data, "")  # type: ignore[no-untyped-call]
     except Exception:
         return None
     return key

@@ -152,7 +152,7 @@ def test_reversed_range_is_dropped_from_its_set(pattern: str, matching: list[str
 
 # -- hash prefixes ---------------------------------------------------------------------------
 
-paths_st = st.text(st.characters(blacklist_categories=("Cs",)), max_size=30)
+paths_st = st.text(st.characters(exclude_categories=["Cs"]), max_size=30)
 
 
 @given(paths_st)

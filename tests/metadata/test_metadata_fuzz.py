@@ -56,7 +56,7 @@ def _documents() -> dict[str, bytes]:
     }
     out = {}
     for name, content in signed.items():
-        md: Metadata[Any] = Metadata(content)  # type: ignore[arg-type]
+        md: Metadata[Any] = Metadata(content)
         md.sign(SIGNER)
         out[name] = md.to_bytes()
     return out

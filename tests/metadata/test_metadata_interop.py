@@ -15,12 +15,20 @@ from typing import Any
 
 import pytest
 import tuf.api.metadata as ref
-from securesystemslib.formats import encode_canonical as reference_encode
+from securesystemslib.formats import encode_canonical as _sslib_encode_canonical
 from securesystemslib.signer import SSlibKey
 from tuf.api.serialization.json import CanonicalJSONSerializer, JSONSerializer
 
 import tufkit.crypto as tk_crypto
 import tufkit.metadata as tk
+
+
+def reference_encode(doc: Any) -> str:
+    """securesystemslib's canonical JSON as text (it returns None only with an output function)."""
+    encoded = _sslib_encode_canonical(doc)
+    assert encoded is not None
+    return encoded
+
 
 EXPIRES = datetime(2031, 2, 3, 4, 5, 6, tzinfo=UTC)
 SPEC = "1.0.31"  # what python-tuf writes; tufkit is told to write the same

@@ -455,7 +455,8 @@ def test_consistent_snapshot_absent_reads_as_none() -> None:
 def test_from_bytes_as_checks_the_role_type(role: str, cls: type[Any]) -> None:
     data = json.dumps(base(role)).encode()
     assert type(Metadata.from_bytes_as(data, cls).signed) is cls
-    for other in (Root, Timestamp, Snapshot, Targets):
+    roles: tuple[type[Any], ...] = (Root, Timestamp, Snapshot, Targets)
+    for other in roles:
         if other is not cls:
             with pytest.raises(FormatError, match=f"expected {other.type}"):
                 Metadata.from_bytes_as(data, other)

@@ -10,7 +10,12 @@ from client_sim import MakeUpdater, RepositorySimulator, future
 
 from tufkit.client import UpdaterConfig
 from tufkit.crypto import generate
-from tufkit.errors import FormatError, UnsignedMetadataError, UnsupportedAlgorithmError
+from tufkit.errors import (
+    FormatError,
+    RepositoryError,
+    UnsignedMetadataError,
+    UnsupportedAlgorithmError,
+)
 from tufkit.metadata import Delegations, MetaFile, SuccinctRoles, TargetFile, Targets
 
 # (delegator, role, paths, terminating)
@@ -140,7 +145,8 @@ def test_role_not_in_snapshot_is_never_fetched(
     updater = make_updater()
     updater.refresh()
     sim.requests.clear()
-    assert updater.get_targetinfo("t") is None
+    with pytest.raises(RepositoryError, match="does not list role 'A'"):
+        updater.get_targetinfo("t")
     assert sim.requests == []
 
 

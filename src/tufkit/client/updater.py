@@ -277,20 +277,19 @@ class Updater:
         self._trusted.update_snapshot(data)
         self._cache.write("snapshot", data)  # 5.5.7
 
-    def _load_role(self, chain: Chain) -> Metadata[Targets] | None:
-        """5.6 / 5.6.7: the targets role reached through *chain*; None if not in snapshot.
+    def _load_role(self, chain: Chain) -> Metadata[Targets]:
+        """5.6 / 5.6.7: the targets role reached through *chain*.
 
         Raises:
-            RepositoryError: the role failed verification.
+            RepositoryError: the snapshot does not list the role (nothing is requested), or
+                the role failed verification.
             DownloadError: the transport failed.
         """
         verified = self._trusted.get_verified(chain)
         if verified is not None:
             return verified
         role = chain[-1]
-        meta = self._trusted.snapshot_meta(role)
-        if meta is None:
-            return None
+        meta = self._trusted.listed_meta(role)  # 5.6.1: a role missing from snapshot is an error
         local = self._cache.read(role)
         if local is not None:
             try:
@@ -355,8 +354,6 @@ class Updater:
             if chain[-1] in visited:
                 continue  # cycles and diamonds: each role once per lookup
             md = self._load_role(chain)
-            if md is None:
-                return  # not in snapshot: never fetched, the search ends
             visited.add(chain[-1])
             yield chain, md
             delegations = md.signed.delegations

@@ -104,6 +104,25 @@ class TrustedSet:
             raise RuntimeError("snapshot must be loaded first")
         return self._snapshot.signed.meta.get(f"{role_name}.json")
 
+    def listed_meta(self, role_name: str) -> MetaFile:
+        """What the trusted snapshot lists for *role_name*, which it must list.
+
+        The snapshot lists top-level targets and every delegated role (5.5, 5.6.1); a role it
+        leaves out cannot be verified, and the lookup must fail rather than end quietly.
+
+        Raises:
+            RepositoryError: the snapshot does not list the role (named in the message).
+            RuntimeError: no snapshot is trusted yet.
+        """
+        meta = self.snapshot_meta(role_name)
+        if meta is None:
+            assert self._snapshot is not None
+            raise RepositoryError(
+                f"snapshot version {self._snapshot.signed.version} does not list role "
+                f"{role_name[:80]!r} ({role_name[:80]}.json)"
+            )
+        return meta
+
     # -- root (5.3) ------------------------------------------------------------------------
 
     def update_root(self, data: bytes) -> bool:
@@ -285,9 +304,7 @@ class TrustedSet:
             if parent is None:
                 raise RuntimeError(f"delegator of {role_name!r} is not loaded")
             delegator = parent.signed
-        meta = self.snapshot_meta(role_name)
-        if meta is None:
-            raise RepositoryError(f"snapshot does not list role {role_name[:80]!r}")
+        meta = self.listed_meta(role_name)
         assert self._snapshot is not None
         self._check_fresh(self._snapshot)
         meta.verify_length_and_hashes(data, f"{role_name[:80]} metadata")  # 5.6.2

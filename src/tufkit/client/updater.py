@@ -311,6 +311,7 @@ class Updater:
         Refreshes first if this updater has not refreshed yet.
 
         Raises:
+            FormatError: *target_path* is not a safe relative path (see :meth:`lookup`).
             RepositoryError: metadata needed by the search failed verification.
             DownloadError: the transport failed.
         """
@@ -319,15 +320,21 @@ class Updater:
     def lookup(self, target_path: str, *, exhaustive: bool = False) -> TargetLookup:
         """Search the delegations for *target_path* and say how the answer was reached.
 
+        A path that :meth:`download_target` would refuse (empty, or with an empty, ``.`` or
+        ``..`` segment, or a NUL) is refused here first, before any request, so that asking
+        about a target and downloading it always give the same answer.
+
         Args:
             target_path: the target path.
             exhaustive: keep walking after the first match, to list every role (in search
                 order) that lists the path; the answer is still the first match.
 
         Raises:
+            FormatError: *target_path* is not a safe relative path (named in the message).
             RepositoryError: metadata needed by the search failed verification.
             DownloadError: the transport failed.
         """
+        check_target_path(target_path)
         if not self._refreshed:
             self.refresh()
         visits: list[RoleVisit] = []

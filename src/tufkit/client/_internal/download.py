@@ -34,7 +34,10 @@ def check_target_path(path: str) -> list[str]:
     """
     segments = path.split("/")
     if not path or "\0" in path or any(segment in ("", ".", "..") for segment in segments):
-        raise FormatError(f"target path {path[:80]!r} is not a safe relative path")
+        raise FormatError(
+            f"target path {path[:80]!r} is not a safe relative path (empty, or with an empty, "
+            "'.' or '..' segment, or a NUL): it is neither looked up nor downloaded"
+        )
     return segments
 
 

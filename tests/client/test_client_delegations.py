@@ -219,11 +219,11 @@ def test_unusual_role_names(
 def test_traversing_target_paths_are_refused(
     sim: RepositorySimulator, make_updater: MakeUpdater, tmp_path: Path, path: str
 ) -> None:
-    sim.add_target("targets", path, b"evil")
+    info = sim.add_target("targets", path, b"evil")
     sim.bump("targets")
     updater = make_updater()
-    info = updater.get_targetinfo(path)
-    assert info is not None
+    with pytest.raises(FormatError):
+        updater.get_targetinfo(path)  # the lookup refuses what download would refuse
     with pytest.raises(FormatError):
         updater.download_target(info)
     assert not (tmp_path / "targets").exists() or not any((tmp_path / "targets").iterdir())

@@ -1,8 +1,11 @@
 """Atomic file replacement: write to a hidden temporary file beside the target, then rename.
 
 A reader sees the old file or the new one, never a partial one; on any failure the temporary file
-is removed and the old file is untouched. The temporary name is hidden (leading dot) and ends in
-``.part``, so it never looks like metadata or a finished download. The writer holds an exclusive
+is removed and the old file is untouched. The temporary name, ``.tufkit+<16 hex digits>.part``, is
+hidden (leading dot) and ends in ``.part``, so it never looks like metadata or a finished
+download; and it contains a ``+``, which the percent-encoding tufkit uses for every file name taken
+from metadata (role names, target paths) never produces, so no repository can name a target or a
+role so that it is taken for a temporary file and removed. The writer holds an exclusive
 ``flock`` on its temporary file, which the kernel drops when the process dies: so
 :func:`remove_abandoned` can tell a temporary file left by a killed process from one still being
 written, and remove only the former. Written without the ``tempfile`` module, which costs a
@@ -17,11 +20,25 @@ import os
 from collections.abc import Iterator
 from typing import BinaryIO
 
-__all__ = ["remove_abandoned", "replace_atomically", "write_atomically"]
+__all__ = ["is_temporary_name", "remove_abandoned", "replace_atomically", "write_atomically"]
 
 _ATTEMPTS = 100  # random names tried before giving up
-_PREFIX, _SUFFIX = ".tufkit-", ".part"
+# "+" is never produced by percent-encoding: no name derived from metadata looks like this
+_PREFIX, _SUFFIX = ".tufkit+", ".part"
+_RANDOM_BYTES = 8  # 16 hex digits
+_HEX = frozenset("0123456789abcdef")
 _ABANDONED_AFTER = 60.0  # seconds without a write before an unlocked temporary file is removed
+
+
+def is_temporary_name(name: str) -> bool:
+    """Whether *name* (a file name, no directory) is one this module gives temporary files."""
+    middle = name[len(_PREFIX) : -len(_SUFFIX)]
+    return (
+        name.startswith(_PREFIX)
+        and name.endswith(_SUFFIX)
+        and len(middle) == 2 * _RANDOM_BYTES
+        and _HEX.issuperset(middle)
+    )
 
 
 def _create_temp(directory: str, mode: int) -> tuple[int, str]:
@@ -29,7 +46,7 @@ def _create_temp(directory: str, mode: int) -> tuple[int, str]:
     import fcntl
 
     for _ in range(_ATTEMPTS):
-        name = os.path.join(directory, f"{_PREFIX}{os.urandom(8).hex()}{_SUFFIX}")
+        name = os.path.join(directory, f"{_PREFIX}{os.urandom(_RANDOM_BYTES).hex()}{_SUFFIX}")
         try:
             fd = os.open(name, flags, mode)
         except FileExistsError:
@@ -96,7 +113,7 @@ def remove_abandoned(
     import time
 
     try:
-        names = [n for n in os.listdir(directory) if n.startswith(_PREFIX) and n.endswith(_SUFFIX)]
+        names = [n for n in os.listdir(directory) if is_temporary_name(n)]
     except OSError:
         return 0
     removed = 0

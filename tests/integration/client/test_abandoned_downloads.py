@@ -79,7 +79,7 @@ def _client(meta: Path, targets: Path, url: str) -> list[str]:
 
 
 def _parts(directory: Path) -> list[Path]:
-    return sorted(directory.glob(".tufkit-*.part"))
+    return sorted(directory.glob(".tufkit+*.part"))
 
 
 def test_killed_download_leaves_only_a_hidden_part_that_the_next_download_removes(
@@ -133,7 +133,7 @@ def test_a_temporary_file_being_written_is_never_removed(tmp_path: Path) -> None
 
 
 def test_a_recent_unlocked_temporary_file_is_kept(tmp_path: Path) -> None:
-    fresh = tmp_path / ".tufkit-0123456789abcdef.part"
+    fresh = tmp_path / ".tufkit+0123456789abcdef.part"
     fresh.write_bytes(b"x")
     assert remove_abandoned(tmp_path) == 0  # may belong to a writer that has not locked it yet
     old = time.time() - 3600

@@ -4,7 +4,7 @@
 temporary file in the destination's directory (so the final ``os.replace`` is atomic) while the
 length and every listed hash are computed on the same pass; the file is moved into place only
 after they all matched, and removed on any failure. A process killed mid-download leaves a
-hidden ``.tufkit-*.part`` file (never a file under the target's own name), which the next
+hidden ``.tufkit+*.part`` file (never a file under the target's own name), which the next
 download into that directory removes once its writer's lock is gone.
 
 This module makes no trust decision: the :class:`~tufkit.metadata.TargetFile` passed in is

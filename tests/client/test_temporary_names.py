@@ -14,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tufkit._atomic import is_temporary_name, remove_abandoned, replace_atomically
-from tufkit.client.cache import encode_name
+from tufkit.client.cache import encode_name, encode_role_name
 
 LOOKALIKES = [
     ".tufkit-0123456789abcdef.part",  # the temporary name tufkit used before
@@ -81,4 +81,5 @@ def test_abandoned_temporary_files_are_still_removed(tmp_path: Path) -> None:
 @given(st.text(min_size=1, max_size=64))
 def test_no_encoded_name_is_a_temporary_name(name: str) -> None:
     assert not is_temporary_name(encode_name(name))
-    assert not is_temporary_name(f"{encode_name(name)}.json")
+    assert not is_temporary_name(f"{encode_role_name(name)}.json")
+    assert not is_temporary_name(encode_role_name(name))

@@ -145,7 +145,7 @@ def test_cli_refuses_traversal_in_role_names_and_target_paths(tmp_path: Path) ->
         result = _tufkit(*online, "download", "evil/x")
         assert result.returncode == 0, result.stderr
     assert sorted(p.name for p in (work / "m").glob("*.json")) == [
-        "..%2Fevil.json",
+        "..%2fevil.json",  # role file names: lowercase percent-encoding
         "root.json",
         "snapshot.json",
         "targets.json",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -30,7 +31,7 @@ def test_refresh_interval_skips_network(
 
 
 def test_offline_mode_with_staleness_budget(
-    sim: RepositorySimulator, make_updater: MakeUpdater
+    sim: RepositorySimulator, make_updater: MakeUpdater, caplog: pytest.LogCaptureFixture
 ) -> None:
     sim.delegate("targets", "A")
     sim.add_target("A", "t", b"x")
@@ -40,8 +41,13 @@ def test_offline_mode_with_staleness_budget(
     later = datetime.now(UTC) + timedelta(days=31)  # everything expired a day ago
     with pytest.raises(ExpiredMetadataError):
         make_updater(clock=lambda: later).load_offline()
-    updater = make_updater(UpdaterConfig(offline_staleness_budget=2 * 86400), clock=lambda: later)
-    updater.load_offline()
+    config = UpdaterConfig(unsafe_offline_staleness_budget=2 * 86400)
+    with caplog.at_level(logging.WARNING, logger="tufkit.client"):
+        updater = make_updater(config, clock=lambda: later)
+        updater.load_offline()
+    assert [r.levelname for r in caplog.records] == ["WARNING"]
+    assert "unsafe_offline_staleness_budget" in caplog.text
+    assert "172800 seconds" in caplog.text
     assert updater.offline
     with pytest.raises(DownloadError, match="offline"):
         updater.get_targetinfo("t")  # delegated role A was never cached

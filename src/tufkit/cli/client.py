@@ -3,7 +3,7 @@
 A thin layer over :class:`tufkit.client.Updater`: ``init`` stores an explicitly given bootstrap
 root (after checking that it is signed by its own keys); every other command trusts the root
 stored by ``init`` and the metadata tufkit verified since. ``--offline`` verifies cached metadata
-without network access, within ``--max-staleness``, and says so.
+without network access, within ``--unsafe-max-staleness``, and says so.
 """
 
 from __future__ import annotations
@@ -42,11 +42,12 @@ __all__ = ["client"]
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
 @click.option("--offline", is_flag=True, help="Use only cached metadata (no network).")
 @click.option(
-    "--max-staleness",
+    "--unsafe-max-staleness",
     type=float,
     default=0.0,
     show_default=True,
-    help="Offline: accept metadata expired at most this many seconds ago.",
+    help="Offline: accept metadata expired at most this many seconds ago (unsafe: weakens "
+    "freeze-attack protection).",
 )
 @click.option(
     "--refresh-interval",
@@ -70,7 +71,7 @@ def _updater(ctx: click.Context) -> Updater:
         raise ConfigError("--metadata-url is required (or --offline)")
     config = UpdaterConfig(
         refresh_interval=opts["refresh_interval"],
-        offline_staleness_budget=opts["max_staleness"],
+        unsafe_offline_staleness_budget=opts["unsafe_max_staleness"],
     )
     updater = Updater.from_trusted_cache(
         opts["metadata_dir"],

@@ -199,7 +199,9 @@ class Updater:
     def load_offline(self) -> timedelta:
         """Trust the cached metadata without any network access (explicit offline mode).
 
-        Metadata may have expired at most ``offline_staleness_budget`` seconds ago.
+        Metadata must be unexpired now, unless ``unsafe_offline_staleness_budget`` allows
+        metadata that expired at most that many seconds ago; using such a budget weakens the
+        freeze-attack protection and logs a warning (logger ``tufkit.client``).
 
         Returns:
             How long ago the top-level metadata was last confirmed by a refresh.
@@ -207,7 +209,16 @@ class Updater:
         Raises:
             RepositoryError: cached metadata is missing, fails verification or is too stale.
         """
-        self._load_offline(timedelta(seconds=self.config.offline_staleness_budget), network=False)
+        budget = self.config.unsafe_offline_staleness_budget
+        if budget > 0:
+            import logging
+
+            logging.getLogger("tufkit.client").warning(
+                "unsafe_offline_staleness_budget: accepting cached metadata that expired up "
+                "to %s seconds ago (weakens the protection against freeze attacks)",
+                f"{budget:g}",
+            )
+        self._load_offline(timedelta(seconds=budget), network=False)
         last = self._cache.modified_time("timestamp") or 0.0
         return timedelta(seconds=max(0.0, time.time() - last))
 

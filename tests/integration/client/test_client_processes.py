@@ -173,7 +173,7 @@ def test_cli_hostile_input_exits_cleanly(tmp_path: Path) -> None:
     for url in ("not a url", "ftp://127.0.0.1/m", "http://[::1", "http://127.0.0.1:9/m", ""):
         _one_line_failure(_tufkit(*meta, "--metadata-url", url, "refresh"), (1,))
     _one_line_failure(_tufkit(*meta, "refresh"), (1,))
-    _one_line_failure(_tufkit(*meta, "--max-staleness", "soon", "refresh"), (2,))
+    _one_line_failure(_tufkit(*meta, "--unsafe-max-staleness", "soon", "refresh"), (2,))
     _one_line_failure(_tufkit(*meta, "--offline", "info", "x"), (1,))
 
     cmeta = ["--metadata-dir", str(tmp_path / "c")]

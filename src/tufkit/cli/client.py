@@ -43,7 +43,7 @@ __all__ = ["client"]
 @click.option("--offline", is_flag=True, help="Use only cached metadata (no network).")
 @click.option(
     "--unsafe-max-staleness",
-    type=float,
+    type=click.FloatRange(min=0),
     default=0.0,
     show_default=True,
     help="Offline: accept metadata expired at most this many seconds ago (unsafe: weakens "
@@ -51,7 +51,7 @@ __all__ = ["client"]
 )
 @click.option(
     "--refresh-interval",
-    type=float,
+    type=click.FloatRange(min=0),
     default=0.0,
     show_default=True,
     help="Skip the network if the last refresh is younger than this many seconds.",

@@ -81,7 +81,7 @@ def key_pairs() -> dict[str, KeyPair]:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Everything under tests/integration/ starts real processes: mark it so ``make unit`` skips it."""
+    """Tests under tests/integration/ start real processes: marked, so ``make unit`` skips them."""
     for item in items:
         if "integration" in item.path.parts[-4:-1]:
             item.add_marker(pytest.mark.integration)

@@ -9,11 +9,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from gpg_env import GpgHomes
 
 BIN = Path(sys.executable).parent
 
@@ -100,3 +101,11 @@ def ref() -> Callable[..., Runner]:
 def tk() -> Runner:
     """``tk("run", args..., cwd=...)`` runs ``tufkit intoto run``."""
     return _runner([str(BIN / "tufkit"), "intoto"])
+
+
+@pytest.fixture(scope="session")
+def gpg_homes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GpgHomes]:
+    """gpg homes for the gpg tests; at the end, fails if any gpg daemon of a test home runs."""
+    homes = GpgHomes(tmp_path_factory)
+    yield homes
+    homes.close()

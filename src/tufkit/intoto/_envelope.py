@@ -173,6 +173,8 @@ class Metablock(Metadata):
         """
         subkeys = key.get("subkeys")
         sub = set(subkeys) if isinstance(subkeys, dict) else set()
+        if keyid in sub:  # one subkey authorised: not its siblings, nor its primary key
+            sub = {keyid}
         for entry in self.signatures:
             found = entry["keyid"]  # never trusted to be a string: other types match nothing
             if isinstance(found, str) and (found == keyid or found in sub):

@@ -2,7 +2,11 @@
 
 The packet stream must start with one primary key; each signature belongs to the latest
 subkey, else user attribute, else user ID, else the primary key. A subkey is kept if it is a
-supported signing algorithm with exactly one binding signature, valid under the primary key.
+supported signing algorithm with exactly one binding signature, valid under the primary key, and,
+beyond securesystemslib and as gpg requires before it counts a subkey's data signatures: the
+binding's key flags (if any) allow signing, a valid primary key binding signature (0x19, the
+subkey's cross-certification) is embedded in the binding, and no valid subkey revocation exists.
+Subkeys refused for these reasons are listed with the reason in :attr:`KeyBundle.refused`.
 The primary key's ``validity_period`` comes from the newest valid user ID self-certification
 carrying a key expiration time (primary-user certifications take precedence once seen); a
 subkey's from its binding signature. Expiry is read from hashed subpackets only.
@@ -12,8 +16,8 @@ Compatibility: securesystemslib hashes self-signatures over the packets *as fram
 RFC 4880 preimage only when gpg wrote 2-byte length headers for keys and 1-byte ones for user
 IDs. Short (Ed25519) key packets therefore lose their subkeys and expiry in the reference;
 this module reproduces that, so key dicts and verdicts match, and reports each such loss in
-:attr:`KeyBundle.notes`. Revocations are found and reported in :attr:`KeyBundle.revoked`,
-never recorded in the dict (the reference ignores them). This module does not run gpg.
+:attr:`KeyBundle.notes`. A revoked primary key is reported in :attr:`KeyBundle.revoked` (the key
+dict has no field for it; the exporter refuses such keys). This module does not run gpg.
 """
 
 from __future__ import annotations
@@ -24,12 +28,16 @@ from typing import Any
 
 from tufkit.errors import FormatError
 from tufkit.intoto._openpgp import (
+    KEY_FLAG_SIGN,
     SELF_SIGNATURE_HASHES,
     SIG_CERTIFICATIONS,
     SIG_KEY_REVOCATION,
+    SIG_PRIMARY_KEY_BINDING,
     SIG_SUBKEY_BINDING,
     SIG_SUBKEY_REVOCATION,
+    SUB_EMBEDDED_SIGNATURE,
     SUB_KEY_EXPIRATION,
+    SUB_KEY_FLAGS,
     SUB_PRIMARY_USER_ID,
     TAG_PUBLIC_KEY,
     TAG_PUBLIC_SUBKEY,
@@ -54,11 +62,14 @@ class KeyBundle:
     Attributes:
         key: the primary key dict, with ``validity_period`` and ``subkeys`` when present.
         revoked: fingerprints (primary or subkey) with a valid revocation signature.
+        refused: subkeys left out although the reference keeps them, by fingerprint, with the
+            reason (cannot sign, not cross-certified, revoked).
         notes: what the reference's preimage quirk dropped (a subkey, an expiry).
     """
 
     key: dict[str, Any]
     revoked: set[str] = field(default_factory=set)
+    refused: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
 
@@ -80,11 +91,11 @@ def _self_signatures(packets: list[Packet], wanted: frozenset[int]) -> list[Sign
     return found
 
 
-def _verifies(primary: dict[str, Any], sig: SignaturePacket, content: bytes) -> bool:
-    if not primary["keyid"].endswith(sig.keyid or sig.short_keyid):
+def _verifies(key: dict[str, Any], sig: SignaturePacket, content: bytes) -> bool:
+    if not key["keyid"].endswith(sig.keyid or sig.short_keyid):
         return False
     hash_name = SELF_SIGNATURE_HASHES[sig.hash_algorithm]
-    return verify_signature(primary, sig.signature, sig.other_headers, content, hash_name)
+    return verify_signature(key, sig.signature, sig.other_headers, content, hash_name)
 
 
 def _u32(data: bytes) -> int:
@@ -142,6 +153,35 @@ def _validity_period(
     return None if chosen is None else chosen[2]
 
 
+def _cross_certified(subkey: dict[str, Any], binding: SignaturePacket, content: bytes) -> bool:
+    """True if *binding* embeds a valid primary key binding signature made by *subkey*."""
+    for data in binding.embedded(SUB_EMBEDDED_SIGNATURE):
+        try:
+            back = parse_signature(data)
+        except FormatError:
+            continue
+        if back.sig_type != SIG_PRIMARY_KEY_BINDING:
+            continue
+        if back.hash_algorithm in SELF_SIGNATURE_HASHES and _verifies(subkey, back, content):
+            return True
+    return False
+
+
+def _revoked(primary: dict[str, Any], slot: _Slot, content: bytes) -> bool:
+    revocations = _self_signatures(slot.signatures, frozenset({SIG_SUBKEY_REVOCATION}))
+    return any(_verifies(primary, sig, content) for sig in revocations)
+
+
+def _refusal(subkey: dict[str, Any], binding: SignaturePacket, content: bytes) -> str | None:
+    """Why gpg would not count data signatures by this (validly bound) subkey, or None."""
+    flags = binding.hashed_value(SUB_KEY_FLAGS)
+    if flags is not None and not (flags[:1] and flags[0] & KEY_FLAG_SIGN):
+        return f"its key flags (0x{flags[:1].hex() or '00'}) do not allow signing"
+    if not _cross_certified(subkey, binding, content):
+        return "it has no valid cross-certification (primary key binding signature)"
+    return None
+
+
 def _subkeys(bundle: KeyBundle, primary_packet: Packet, slots: list[_Slot]) -> None:
     primary = bundle.key
     subkeys: dict[str, dict[str, Any]] = {}
@@ -162,13 +202,17 @@ def _subkeys(bundle: KeyBundle, primary_packet: Packet, slots: list[_Slot]) -> N
                     "binding signature is valid, but the reference hashes the packet headers)"
                 )
             continue
+        reason = _refusal(subkey, bindings[0], content)
+        if _revoked(primary, slot, content):
+            bundle.revoked.add(subkey["keyid"])
+            reason = "it is revoked"
+        if reason is not None:
+            bundle.refused[subkey["keyid"]] = reason
+            continue
         expiry = bindings[0].hashed_value(SUB_KEY_EXPIRATION)
         if expiry is not None:
             subkey["validity_period"] = _u32(expiry)
         subkeys[subkey["keyid"]] = subkey
-        for sig in _self_signatures(slot.signatures, frozenset({SIG_SUBKEY_REVOCATION})):
-            if _verifies(primary, sig, content):
-                bundle.revoked.add(subkey["keyid"])
     if subkeys:
         primary["subkeys"] = subkeys
 

@@ -5,7 +5,10 @@
 * :func:`parse_public_key` reads a v4 public-key packet body (RSA, DSA, EdDSA over Ed25519) into
   ``{"keyid", "type", "method", "hashes", "creation_time", "keyval"}``; the keyid is the v4
   fingerprint.
-* :func:`parse_signature` reads a v4 signature packet body; :func:`verify_signature` checks one.
+* :func:`parse_signature` reads a v4 signature packet body, :func:`parse_signature_header` only
+  its hashed part (what in-toto stores as ``other_headers``); :func:`verify_signature` checks the
+  mathematics of one. Whether a signature *should* count (type, hash algorithm, expiry, critical
+  subpackets, key usage) is decided by ``_gpg`` and ``_gpgkeys``, not here.
 
 Everything malformed raises :class:`~tufkit.errors.FormatError`. This module does not run gpg,
 read armour, group packets into keys (``_gpgkeys`` does), or handle v3/v5/v6 packets,
@@ -23,9 +26,12 @@ from tufkit.errors import FormatError
 
 __all__ = [
     "Packet",
+    "SignatureHeader",
     "SignaturePacket",
+    "Subpacket",
     "parse_public_key",
     "parse_signature",
+    "parse_signature_header",
     "split_packets",
     "verify_signature",
 ]
@@ -39,18 +45,34 @@ TAG_USER_ATTRIBUTE = 17
 SIG_BINARY = 0x00
 SIG_CERTIFICATIONS = frozenset({0x10, 0x11, 0x12, 0x13})
 SIG_SUBKEY_BINDING = 0x18
+SIG_PRIMARY_KEY_BINDING = 0x19
 SIG_KEY_REVOCATION = 0x20
 SIG_SUBKEY_REVOCATION = 0x28
 
 SUB_CREATION_TIME = 2
+SUB_SIGNATURE_EXPIRATION = 3
 SUB_KEY_EXPIRATION = 9
 SUB_ISSUER = 16
 SUB_PRIMARY_USER_ID = 25
+SUB_KEY_FLAGS = 27
+SUB_EMBEDDED_SIGNATURE = 32
 SUB_ISSUER_FINGERPRINT = 33
+
+KEY_FLAG_SIGN = 0x02
 
 HASH_SHA256 = 8
 # The hash algorithms securesystemslib accepts in self-signatures.
 SELF_SIGNATURE_HASHES = {2: "sha1", 8: "sha256", 10: "sha512"}
+# Names of hash algorithms (RFC 4880 9.4), for messages.
+HASH_NAMES = {
+    1: "MD5",
+    2: "SHA-1",
+    3: "RIPEMD-160",
+    8: "SHA-256",
+    9: "SHA-384",
+    10: "SHA-512",
+    11: "SHA-224",
+}
 _ALGORITHMS = {
     1: ("rsa", "pgp+rsa-pkcsv1.5"),
     17: ("dsa", "pgp+dsa-fips-180-2"),
@@ -189,6 +211,57 @@ def parse_public_key(body: bytes) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True)
+class Subpacket:
+    """One signature subpacket: its type (critical bit removed), the critical bit, its data."""
+
+    kind: int
+    critical: bool
+    data: bytes
+
+
+def _last(subpackets: list[Subpacket], kind: int) -> bytes | None:
+    found = None
+    for sub in subpackets:
+        if sub.kind == kind:
+            found = sub.data
+    return found
+
+
+@dataclass(frozen=True)
+class SignatureHeader:
+    """The hashed part of a v4 signature (in-toto's ``other_headers``), read strictly.
+
+    Attributes:
+        sig_type: the signature type (0x00 binary document, 0x18 subkey binding, ...).
+        algorithm: the public-key algorithm number.
+        hash_algorithm: the hash algorithm number the signer names (and a verifier must use).
+        hashed: the hashed subpackets, in order.
+    """
+
+    sig_type: int
+    algorithm: int
+    hash_algorithm: int
+    hashed: list[Subpacket]
+
+    def hashed_value(self, kind: int) -> bytes | None:
+        """The data of the last hashed subpacket of type *kind*, if any."""
+        return _last(self.hashed, kind)
+
+    def hashed_u32(self, kind: int) -> int | None:
+        """A four-octet time or period from the last hashed subpacket of *kind*, if any.
+
+        Raises:
+            FormatError: the subpacket is not four octets long.
+        """
+        data = self.hashed_value(kind)
+        if data is None:
+            return None
+        if len(data) != 4:
+            raise FormatError(f"signature subpacket {kind} is not 4 bytes")
+        return int(struct.unpack(">I", data)[0])
+
+
 @dataclass
 class SignaturePacket:
     """A parsed v4 signature packet.
@@ -203,7 +276,8 @@ class SignaturePacket:
         keyid: the issuer fingerprint, or "" if the packet has none.
         short_keyid: the 64-bit issuer key ID, or "".
         creation_time: the signature creation time.
-        hashed: the hashed subpackets as (type, data), in order.
+        hashed: the hashed subpackets, in order.
+        unhashed: the unhashed subpackets, in order (anyone can change these).
     """
 
     sig_type: int
@@ -214,15 +288,16 @@ class SignaturePacket:
     keyid: str = ""
     short_keyid: str = ""
     creation_time: int = 0
-    hashed: list[tuple[int, bytes]] = field(default_factory=list)
+    hashed: list[Subpacket] = field(default_factory=list)
+    unhashed: list[Subpacket] = field(default_factory=list)
 
     def hashed_value(self, kind: int) -> bytes | None:
         """The data of the last hashed subpacket of type *kind*, if any."""
-        found = None
-        for sub_kind, data in self.hashed:
-            if sub_kind == kind:
-                found = data
-        return found
+        return _last(self.hashed, kind)
+
+    def embedded(self, kind: int) -> list[bytes]:
+        """The data of every subpacket of *kind*, hashed or not, in order."""
+        return [sub.data for sub in self.hashed + self.unhashed if sub.kind == kind]
 
     def to_entry(self) -> dict[str, str]:
         """The signature entry in-toto stores: ``{"keyid", "other_headers", "signature"}``."""
@@ -233,7 +308,7 @@ class SignaturePacket:
         }
 
 
-def _subpackets(data: bytes) -> list[tuple[int, bytes]]:
+def _subpackets(data: bytes) -> list[Subpacket]:
     reader = _Reader(data, "signature subpacket area")
     found = []
     while reader.pos < len(data):
@@ -246,9 +321,8 @@ def _subpackets(data: bytes) -> list[tuple[int, bytes]]:
             length = reader.u32()
         if length < 1:
             raise FormatError("empty signature subpacket")
-        # The type octet is compared whole (critical bit included), as securesystemslib does.
         kind = reader.u8()
-        found.append((kind, reader.take(length - 1)))
+        found.append(Subpacket(kind & 0x7F, bool(kind & 0x80), reader.take(length - 1)))
     return found
 
 
@@ -266,6 +340,30 @@ def _signature_value(algorithm: int, reader: _Reader) -> bytes:
     return bytes(encode_dss_signature(int.from_bytes(first), int.from_bytes(second)))
 
 
+def _read_header(reader: _Reader) -> tuple[int, int, int, list[Subpacket]]:
+    version = reader.u8()
+    if version != 4:
+        raise FormatError(f"signature packet version {version} is not supported (only 4)")
+    sig_type, algorithm, hash_algorithm = reader.u8(), reader.u8(), reader.u8()
+    if algorithm not in _ALGORITHMS:
+        raise FormatError(f"signature algorithm {algorithm} is not RSA, DSA or EdDSA")
+    return sig_type, algorithm, hash_algorithm, _subpackets(reader.take(reader.u16()))
+
+
+def parse_signature_header(other_headers: bytes) -> SignatureHeader:
+    """Read the hashed part of a v4 signature (version up to the hashed subpackets).
+
+    Raises:
+        FormatError: not version 4, an unsupported public-key algorithm, malformed or
+            truncated subpackets, or bytes after the hashed subpacket area.
+    """
+    reader = _Reader(other_headers, "signature header")
+    sig_type, algorithm, hash_algorithm, hashed = _read_header(reader)
+    if reader.pos != len(other_headers):
+        raise FormatError("signature header has bytes after its hashed subpackets")
+    return SignatureHeader(sig_type, algorithm, hash_algorithm, hashed)
+
+
 def parse_signature(body: bytes) -> SignaturePacket:
     """Read a v4 signature packet body.
 
@@ -277,13 +375,7 @@ def parse_signature(body: bytes) -> SignaturePacket:
             issuer, an issuer key ID that contradicts the fingerprint, or no creation time.
     """
     reader = _Reader(body, "signature packet")
-    version = reader.u8()
-    if version != 4:
-        raise FormatError(f"signature packet version {version} is not supported (only 4)")
-    sig_type, algorithm, hash_algorithm = reader.u8(), reader.u8(), reader.u8()
-    if algorithm not in _ALGORITHMS:
-        raise FormatError(f"signature algorithm {algorithm} is not RSA, DSA or EdDSA")
-    hashed = _subpackets(reader.take(reader.u16()))
+    sig_type, algorithm, hash_algorithm, hashed = _read_header(reader)
     other_headers = body[: reader.pos]
     unhashed = _subpackets(reader.take(reader.u16()))
     reader.take(2)  # the left 16 bits of the hash
@@ -294,16 +386,17 @@ def parse_signature(body: bytes) -> SignaturePacket:
         other_headers,
         _signature_value(algorithm, reader),
         hashed=hashed,
+        unhashed=unhashed,
     )
-    for kind, data in unhashed + hashed:
-        if kind == SUB_ISSUER_FINGERPRINT:
-            packet.keyid = data[1:].hex()
-        elif kind == SUB_ISSUER:
-            packet.short_keyid = data.hex()
-        elif kind == SUB_CREATION_TIME:
-            if len(data) != 4:
+    for sub in unhashed + hashed:
+        if sub.kind == SUB_ISSUER_FINGERPRINT:
+            packet.keyid = sub.data[1:].hex()
+        elif sub.kind == SUB_ISSUER:
+            packet.short_keyid = sub.data.hex()
+        elif sub.kind == SUB_CREATION_TIME:
+            if len(sub.data) != 4:
                 raise FormatError("signature creation time subpacket is not 4 bytes")
-            packet.creation_time = int(struct.unpack(">I", data)[0])
+            packet.creation_time = int(struct.unpack(">I", sub.data)[0])
     if not (packet.keyid or packet.short_keyid):
         raise FormatError("signature packet names no issuer")
     if packet.keyid and not packet.keyid.endswith(packet.short_keyid):

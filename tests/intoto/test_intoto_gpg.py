@@ -128,6 +128,8 @@ def _reference_export(keyid: str, home: Path) -> dict[str, Any] | None:
 
 # Subkeys gpg would not accept data signatures from; the reference exports them, tufkit does not.
 CANNOT_SIGN = {"rsaenc": 1}
+# Ed25519 primary keys whose expiry the reference loses and tufkit keeps (seconds).
+EXPIRY_KEPT = {"eddsasub": 3 * 365 * 86400}
 
 
 @pytest.mark.parametrize("name", KINDS)
@@ -140,6 +142,9 @@ def test_exported_keys_equal_the_reference(name: str, ring: Keyring) -> None:
             del theirs["subkeys"][refused]  # the encryption-only subkey
             if not theirs["subkeys"]:
                 del theirs["subkeys"]
+        if theirs is not None and name in EXPIRY_KEPT:
+            assert "validity_period" not in theirs  # lost to the reference's preimage quirk
+            theirs["validity_period"] = EXPIRY_KEPT[name]
         if refused is not None and refused.endswith(keyid.lower()):
             with pytest.raises(ConfigError, match="do not allow signing"):
                 export_gpg_key(keyid, homedir=str(ring.home))

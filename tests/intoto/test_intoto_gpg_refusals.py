@@ -107,7 +107,7 @@ def _link() -> Metablock:
 def _reference_key(keyid: str, home: Path) -> dict[str, Any]:
     from securesystemslib._gpg.functions import export_pubkey
 
-    key: dict[str, Any] = export_pubkey(keyid, homedir=str(home))
+    key: dict[str, Any] = export_pubkey(keyid, homedir=str(home))  # type: ignore[no-untyped-call]
     return key
 
 
@@ -370,6 +370,37 @@ def test_a_subkey_of_an_expired_primary_key_cannot_sign(
         made_sig.keyid,
         ours_key=key,
         ref_key=_reference_key(fpr, fresh_ring.home),
+        pubkeys=[key["keyid"]],
+    )
+    assert verdicts == (False, True)
+
+
+def test_an_expired_ed25519_primary_key_cannot_sign(
+    fresh_ring: Keyring, tmp_path: Path, keydir: dict[str, KeyFiles]
+) -> None:
+    """The reference hashes packet headers into self-signatures, so it never sees the expiry
+    of an Ed25519 primary key (a short packet): such a key would sign forever."""
+    made = int(time.time()) - 10 * DAY
+    fpr = fresh_ring.add("edexpired", "ed25519", "5d", faked_time=made)
+    link = _link()
+    content = link.signed_bytes()
+    signed = read_signature(fresh_ring.sign(fpr, content, faked_time=made + DAY), fpr.lower())
+    status = gpg_status(fresh_ring.home, signed.packet, content)
+    assert "EXPKEYSIG" in status
+    assert "GOODSIG" not in status
+    key = export_gpg_key(fpr, homedir=str(fresh_ring.home))
+    assert key["validity_period"] == 5 * DAY
+    reference = _reference_key(fpr, fresh_ring.home)
+    assert "validity_period" not in reference
+    with pytest.raises(GpgKeyExpiredError, match="has expired"):
+        _signed(_link(), signed).verify_signature(key["keyid"], key)
+    verdicts = _verify_both(
+        tmp_path,
+        keydir["alice"],
+        _signed(link, signed),
+        signed.keyid,
+        ours_key=key,
+        ref_key=reference,
         pubkeys=[key["keyid"]],
     )
     assert verdicts == (False, True)

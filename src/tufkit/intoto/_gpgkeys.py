@@ -14,10 +14,12 @@ subkey's from its binding signature. Expiry is read from hashed subpackets only.
 Compatibility: securesystemslib hashes self-signatures over the packets *as framed*
 (``packet + 0xb4 00 00 00 + uid[1:]`` and ``packet + 0x99 + subkey[1:]``), which equals the
 RFC 4880 preimage only when gpg wrote 2-byte length headers for keys and 1-byte ones for user
-IDs. Short (Ed25519) key packets therefore lose their subkeys and expiry in the reference;
-this module reproduces that, so key dicts and verdicts match, and reports each such loss in
-:attr:`KeyBundle.notes`. A revoked primary key is reported in :attr:`KeyBundle.revoked` (the key
-dict has no field for it; the exporter refuses such keys). This module does not run gpg.
+IDs. Short (Ed25519) key packets therefore lose their subkeys and expiry in the reference.
+This module reproduces the lost subkeys (failing closed: they cannot sign for the key) and
+reports each in :attr:`KeyBundle.notes`, but not the lost expiry, which would let an expired key
+sign forever: the expiry is then read over the RFC preimage, and the difference noted. A
+revoked primary key is reported in :attr:`KeyBundle.revoked` (the key dict has no field for it;
+the exporter refuses such keys). This module does not run gpg.
 """
 
 from __future__ import annotations
@@ -229,13 +231,15 @@ def parse_key_bundle(data: bytes) -> KeyBundle:
     bundle = KeyBundle(parse_public_key(primary_packet.body))
     primary = bundle.key
     period = _validity_period(primary, primary_packet, slots[TAG_USER_ID], as_reference=True)
+    if period is None:
+        period = _validity_period(primary, primary_packet, slots[TAG_USER_ID], as_reference=False)
+        if period is not None:
+            bundle.notes.append(
+                f"key {primary['keyid']}: its expiry is kept, which in-toto 3.1 ignores (the "
+                "reference hashes the packet headers into the self-signature)"
+            )
     if period is not None:
         primary["validity_period"] = period
-    elif _validity_period(primary, primary_packet, slots[TAG_USER_ID], as_reference=False):
-        bundle.notes.append(
-            f"key {primary['keyid']}: its expiry is ignored, as in-toto 3.1 ignores it (the "
-            "self-signature is valid, but the reference hashes the packet headers)"
-        )
     for sig in _self_signatures(direct, frozenset({SIG_KEY_REVOCATION})):
         if _verifies(primary, sig, _rfc(primary_packet)):
             bundle.revoked.add(primary["keyid"])

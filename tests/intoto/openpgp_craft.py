@@ -270,8 +270,16 @@ def binding(
     ).body
 
 
-def rebind(exported: bytes, keys: list[SecretKey], created: int, **options: Any) -> bytes:
-    """*exported* (a public key export) with each subkey's signatures replaced by a new binding."""
+def rebind(
+    exported: bytes,
+    keys: list[SecretKey],
+    created: int,
+    *,
+    flags: int = 0x02,
+    cross_certify: str = "unhashed",
+) -> bytes:
+    """*exported* (a public key export) with each subkey's signatures replaced by a new binding
+    made by the primary key (``keys[0]``), as :func:`binding` makes it."""
     out = b""
     skipping = False
     for pkt in frame(exported):
@@ -281,6 +289,9 @@ def rebind(exported: bytes, keys: list[SecretKey], created: int, **options: Any)
         out += pkt.raw
         if pkt.tag == TAG_PUBLIC_SUBKEY:
             subkey = next(k for k in keys[1:] if k.public_body == pkt.body)
-            out += packet(TAG_SIGNATURE, binding(keys[0], subkey, created=created, **options))
+            made = binding(
+                keys[0], subkey, created=created, flags=flags, cross_certify=cross_certify
+            )
+            out += packet(TAG_SIGNATURE, made)
             skipping = True
     return out

@@ -287,7 +287,7 @@ def test_a_signing_subkey_needs_its_cross_certification(
     home = gpg_homes.new("rebound")
     try:
         exported = signer.ring.export(signer.fprs[0])
-        rebound = rebind(exported, signer.secrets, signer.made + 120, cross_certify=where)
+        rebound = rebind(exported, signer.secrets, signer.made + 600, cross_certify=where)
         gpg(home, "--import", data=rebound)
         link = _link()
         content = link.signed_bytes()

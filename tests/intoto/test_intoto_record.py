@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from tufkit.errors import ConfigError
 from tufkit.intoto import PrefixError, RecordOptions, record_artifacts
-from tufkit.intoto._gitignore import ExcludeFilter
+from tufkit.intoto._exclude import ExcludeFilter
 
 # pathspec (used by the reference) warns about its 'gitwildmatch' factory name
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -85,7 +85,7 @@ def test_recording_matches_reference(
 
 
 def test_line_endings_normalised_across_chunk_boundary(tmp_path: Path) -> None:
-    from tufkit.intoto._record import _CHUNK, hash_file
+    from tufkit.intoto._hashing import CHUNK as _CHUNK, hash_file
 
     path = tmp_path / "f"
     path.write_bytes(b"x" * (_CHUNK - 1) + b"\r\n" + b"y\r")

@@ -1,7 +1,8 @@
 """Inspection runners: how the verifier executes a layout's inspections.
 
 :class:`WorkdirInspectionRunner` behaves like the reference: it records ``.`` in the working
-directory, runs the command there with a timeout, records ``.`` again and writes the unsigned
+directory, runs the command there with a timeout, records ``.`` again (each recording bounded by
+the same timeout) and writes the unsigned
 ``<inspection>.link`` there. :class:`TemporaryCopyInspectionRunner` does the same in a temporary
 copy of the directory, made once per verification, so the directory is left untouched. This
 module does not apply rules or decide verdicts.
@@ -37,7 +38,7 @@ class InspectionRunner(Protocol):
 
 
 def _inspect_in(directory: str, inspection: Inspection, timeout: float | None) -> Link:
-    options = RecordOptions(base_path=directory)
+    options = RecordOptions(base_path=directory, timeout=timeout)  # each recording bounded too
     materials = record_artifacts(["."], options)
     byproducts = run_command(inspection.run, timeout=timeout, cwd=directory)
     byproducts["stdout"] = byproducts["stderr"] = ""

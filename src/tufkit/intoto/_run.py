@@ -107,6 +107,9 @@ def run_step(
     if command:
         link.byproducts = run_command(command, record_streams=record_streams, timeout=timeout)
         link.command = list(command)
-    if products:
+    if products and not command and list(products) == list(materials):
+        # nothing ran in between: the same recording (copied, so neither side aliases the other)
+        link.products = {name: dict(hashes) for name, hashes in link.materials.items()}
+    elif products:
         link.products = record_artifacts(products, options)
     return link

@@ -4,6 +4,9 @@ with the reference's ``record_artifacts_as_dict``; paths escaping the base are r
 from __future__ import annotations
 
 import os
+import re
+import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -85,7 +88,8 @@ def test_recording_matches_reference(
 
 
 def test_line_endings_normalised_across_chunk_boundary(tmp_path: Path) -> None:
-    from tufkit.intoto._hashing import CHUNK as _CHUNK, hash_file
+    from tufkit.intoto._hashing import CHUNK as _CHUNK
+    from tufkit.intoto._hashing import hash_file
 
     path = tmp_path / "f"
     path.write_bytes(b"x" * (_CHUNK - 1) + b"\r\n" + b"y\r")
@@ -165,12 +169,69 @@ paths = st.lists(
     st.sampled_from(["a", "b", "c.py", "x.link", ".git", "d~", "ab", "q"]), min_size=1, max_size=4
 ).map("/".join)
 
+# The corners a differential run found: newlines in names, an unclosed "[", trailing tabs and
+# spaces, escaped backslashes, leading "//", one-component absolute paths, rejected patterns.
+ODD = ["a", "b", "*", "?", "**", "[", "]", "[a", "!", "#", "\\", "\\\\", "/", "//", " ", "\t"]
+odd_text = st.lists(st.sampled_from([*ODD, "\n", "\\n"]), min_size=1, max_size=6).map("".join)
+odd_paths = st.one_of(
+    odd_text,
+    odd_text.map(lambda text: "/" + text),
+    st.lists(odd_text, min_size=1, max_size=3).map("/".join),
+)
+
+
+def _reference_excludes(lines: list[str]) -> Callable[[str], bool] | None:
+    """in-toto 3.1.0's own matcher (its file resolver's), or None if it rejects *lines*."""
+    from in_toto.resolver import FileResolver
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)  # re on "[[]", as in ours
+            resolver = FileResolver(exclude_patterns=lines)
+    except ValueError:
+        return None
+    return resolver._exclude  # type: ignore[no-any-return]
+
+
+def _same_as_reference(lines: list[str], path: str) -> None:
+    reference = _reference_excludes(lines)
+    if reference is None:
+        with pytest.raises(ConfigError, match="exclude pattern"):
+            ExcludeFilter(lines)
+        return
+    assert ExcludeFilter(lines)(path) == bool(reference(path)), (lines, path)
+
 
 @settings(max_examples=1000)
 @given(lines=st.lists(patterns, min_size=1, max_size=4), path=paths)
-def test_exclude_patterns_match_pathspec(lines: list[str], path: str) -> None:
-    from pathspec import GitIgnoreSpec
+def test_exclude_patterns_match_reference(lines: list[str], path: str) -> None:
+    _same_as_reference(lines, path)
 
-    assert ExcludeFilter(lines)(path) == GitIgnoreSpec.from_lines("gitwildmatch", lines).match_file(
-        path
-    )
+
+@settings(max_examples=2000)
+@given(lines=st.lists(odd_text, min_size=1, max_size=3), path=odd_paths)
+def test_exclude_pattern_corners_match_reference(lines: list[str], path: str) -> None:
+    _same_as_reference(lines, path)
+
+
+@pytest.mark.parametrize(
+    ("lines", "path"),
+    [
+        (["a\nb"], "a\nb"),  # a newline in a name
+        (["[a"], "[a"),  # an unclosed bracket
+        (["a\t"], "a"),  # a trailing tab
+        (["a\\\\"], "a\\"),  # an escaped backslash
+        (["//a"], "a"),  # a leading "//"
+        (["a"], "/a"),  # a one-component absolute path
+        (["*", "!a"], "a"),  # re-inclusion (pathspec's slow path)
+        (["x/"], "x/y"),  # below a directory
+    ],
+)
+def test_exclude_pattern_corner_cases(lines: list[str], path: str) -> None:
+    _same_as_reference(lines, path)
+
+
+@pytest.mark.parametrize("line", ["!", "\\"])
+def test_rejected_exclude_pattern_is_named(line: str, tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=re.escape(repr(line))):
+        record_artifacts(["."], RecordOptions(base_path=tmp_path, exclude_patterns=[line]))

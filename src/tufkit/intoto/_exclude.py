@@ -14,6 +14,7 @@ which answers the same question several times faster. A pattern pathspec rejects
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -31,15 +32,17 @@ def _compile(patterns: Sequence[str]) -> Any:
     for line in patterns:
         if not isinstance(line, str):
             raise ConfigError(f"exclude pattern {line!r} is not a string")
-    try:
-        return GitIgnoreSpec.from_lines(list(patterns))
-    except ValueError:
-        for line in patterns:  # name the culprit
-            try:
-                GitIgnoreSpec.from_lines([line])
-            except ValueError as exc:
-                raise ConfigError(f"invalid exclude pattern {line!r}: {exc}") from exc
-        raise
+    with warnings.catch_warnings():  # re's "possible nested set" for "[[]" is no news to users
+        warnings.simplefilter("ignore", FutureWarning)
+        try:
+            return GitIgnoreSpec.from_lines(list(patterns))
+        except ValueError:
+            for line in patterns:  # name the culprit
+                try:
+                    GitIgnoreSpec.from_lines([line])
+                except ValueError as exc:
+                    raise ConfigError(f"invalid exclude pattern {line!r}: {exc}") from exc
+            raise
 
 
 def _joined(spec: Any) -> Callable[[str], object] | None:
@@ -56,7 +59,9 @@ def _joined(spec: Any) -> Callable[[str], object] | None:
     # Escaped text never holds "(?P<" (re.escape turns "(" into "\("): only the group is renamed.
     joined = "|".join(f"(?:{source.replace(_DIR_GROUP, '(?:')})" for source in sources)
     try:
-        return re.compile(joined, flags.pop()).search
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)
+            return re.compile(joined, flags.pop()).search
     except re.error:
         return None
 

@@ -128,7 +128,7 @@ class _Recorder:
         self.hashes: dict[str, dict[str, str]] = {}
         self.follow = options.follow_symlink_dirs
         self.checked = not options.unsafe_allow_outside_base
-        self.inline = not options.normalize_line_endings  # small files hashed in _file
+        self.inline = not options.normalize_line_endings  # small files hashed by _small_files
         self.mangle = bool(options.lstrip_paths)
 
     def deliver(self, key: str, digest: str) -> None:
@@ -284,22 +284,20 @@ class _Recorder:
     def _list(self, frame: _Frame, prefix: str) -> None:
         """Hash the files of *frame*'s directory and note its subdirectories to enter."""
         directory = frame.path
+        # directory is normalised and a name holds no "/": joining keeps it normal
+        base = "" if directory == "." else directory if directory.endswith("/") else directory + "/"
+        files: list[tuple[str, str]] = []
+        excluded = self.exclude
         with os.scandir(frame.fd) as entries:
             for count, entry in enumerate(entries):
                 if count % _DEADLINE_EVERY == _DEADLINE_EVERY - 1:
                     self.deadline.check()
-                # directory is normalised and a name holds no "/": joining keeps it normal
-                if directory == ".":
-                    path = entry.name
-                elif directory.endswith("/"):
-                    path = directory + entry.name
-                else:
-                    path = f"{directory}/{entry.name}"
-                if self.exclude(path):
+                path = base + entry.name
+                if excluded(path):
                     continue
                 try:  # the file type from the listing; each is checked again once opened
                     if entry.is_file(follow_symlinks=False):
-                        self._file(frame.fd, entry.name, path, prefix)
+                        files.append((entry.name, path))
                     elif entry.is_dir(follow_symlinks=False):
                         frame.subdirs.append((entry.name, path, False))
                     elif entry.is_symlink():
@@ -307,6 +305,43 @@ class _Recorder:
                 except FileNotFoundError:  # removed since it was listed
                     _LOG.info("%s vanished while recording, skipped", path)
         frame.subdirs.sort(reverse=True)  # popped from the end: sorted order
+        if self.inline and not (prefix or self.mangle):
+            self._small_files(frame.fd, files)
+        else:
+            for name, path in files:
+                self._file(frame.fd, name, path, prefix)
+
+    def _small_files(self, dir_fd: int, files: list[tuple[str, str]]) -> None:
+        """:meth:`_file` for names that are their paths, small files hashed in one tight loop.
+
+        The hot loop of every recording: one ``open`` (``O_NOFOLLOW`` in a directory inside the
+        base: inside), ``fstat`` (a regular file), one ``read`` (the size plus one byte: a short
+        read of a regular file is its end) and ``close`` per file. Anything else takes the
+        general path.
+        """
+        hashes, sha256, is_regular = self.hashes, hashlib.sha256, stat.S_ISREG
+        open_, fstat, read, close = os.open, os.fstat, os.read, os.close
+        for name, path in files:
+            try:
+                fd = open_(name, _FILE_FLAGS, dir_fd=dir_fd)
+            except OSError:
+                self._file(dir_fd, name, path, "")  # it sorts out why
+                continue
+            owned = True
+            try:
+                info = fstat(fd)
+                size = info.st_size
+                if size < _INLINE_MAX and is_regular(info.st_mode) and "\\" not in path:
+                    data = read(fd, size + 1)
+                    if len(data) <= size:
+                        hashes[path] = {"sha256": sha256(data).hexdigest()}
+                        continue
+                    os.lseek(fd, 0, os.SEEK_SET)  # it grew meanwhile: hashed whole below
+                owned = False
+                self._add(fd, path, "", None)  # takes the descriptor
+            finally:
+                if owned:
+                    close(fd)
 
     def _file(self, dir_fd: int, name: str, path: str, prefix: str) -> None:
         try:
@@ -319,27 +354,7 @@ class _Recorder:
                 _LOG.info("%s vanished while recording, skipped", path)
                 return
             raise
-        # O_NOFOLLOW in a directory inside the base: inside. The common case inline (the hot
-        # loop of every recording): a small regular file, read whole in one call.
-        digest: str | None = None
-        try:
-            info = os.fstat(fd)
-            size = info.st_size
-            if self.inline and size < _INLINE_MAX and stat.S_ISREG(info.st_mode):
-                data = os.read(fd, size + 1)
-                if len(data) <= size:  # a short read of a regular file is its end
-                    digest = hashlib.sha256(data).hexdigest()
-                else:
-                    os.lseek(fd, 0, os.SEEK_SET)  # it grew meanwhile: hashed whole below
-        except BaseException:
-            os.close(fd)
-            raise
-        if digest is None:
-            self._add(fd, path, prefix, None)
-            return
-        os.close(fd)
-        plain = not (prefix or self.mangle or "\\" in path)  # then a file's name is its path
-        self.hashes[path if plain else self._claim(path, prefix)] = {"sha256": digest}
+        self._add(fd, path, prefix, None)  # O_NOFOLLOW in a directory inside the base: inside
 
     def _through_link(
         self,

@@ -235,3 +235,17 @@ def test_exclude_pattern_corner_cases(lines: list[str], path: str) -> None:
 def test_rejected_exclude_pattern_is_named(line: str, tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=re.escape(repr(line))):
         record_artifacts(["."], RecordOptions(base_path=tmp_path, exclude_patterns=[line]))
+
+
+def test_tree_with_symlinked_directories_matches_reference(tmp_path: Path) -> None:
+    """Each directory reached by at most one symlink: the reference's names and hashes."""
+    root = _tree(tmp_path / "root")
+    (root / "v1.2" / "docs").mkdir(parents=True)
+    (root / "v1.2" / "docs" / "guide.txt").write_bytes(b"guide")
+    (root / "v1.2" / "tool").write_bytes(b"tool")
+    (root / "latest").symlink_to("v1.2")
+    (root / "sub" / "shared").symlink_to("../build")
+    (root / "tool-link").symlink_to("v1.2/tool")
+    ours = _ours(["."], root)
+    assert {"latest/docs/guide.txt", "sub/shared/out.bin", "tool-link"} <= set(ours)
+    assert ours == _reference(["."], root)

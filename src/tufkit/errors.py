@@ -8,6 +8,7 @@ Every error tufkit raises on purpose derives from :class:`Error`. The subtrees s
 * :class:`StorageError`: the server's storage failed.
 * :class:`SupplyChainError`: in-toto evidence does not satisfy a layout.
 * :class:`ConfigError`: the user gave a bad key file, option or setting.
+* :class:`TargetNotFoundError`: nobody is at fault: the trusted metadata does not list a target.
 
 Caller misuse (wrong argument types, calling methods out of order) raises the built-in
 ``ValueError``/``TypeError``/``RuntimeError`` and is deliberately outside this tree.
@@ -33,6 +34,7 @@ __all__ = [
     "SlowRetrievalError",
     "StorageError",
     "SupplyChainError",
+    "TargetNotFoundError",
     "UnsignedMetadataError",
     "UnsupportedAlgorithmError",
 ]
@@ -110,3 +112,11 @@ class SupplyChainError(Error):
 
 class ConfigError(Error):
     """User input is wrong: a bad key file, option, URI or setting."""
+
+
+class TargetNotFoundError(Error):
+    """The trusted metadata does not list the requested target.
+
+    Not a :class:`RepositoryError`: the repository is not at fault for lacking a file nobody
+    said it had.
+    """

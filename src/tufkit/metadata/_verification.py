@@ -60,9 +60,10 @@ class VerificationResult:
             UnsignedMetadataError: fewer than *threshold* distinct keys signed.
         """
         if not self.verified:
+            valid = len(self.signed)
             raise UnsignedMetadataError(
-                f"{self.role_name} was signed by {len(self.signed)}/{self.threshold} "
-                "of the keys required"
+                f"role {self.role_name!r} has {valid} valid signature{'' if valid == 1 else 's'}, "
+                f"threshold {self.threshold}"
             )
 
 

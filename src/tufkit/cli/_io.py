@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Any
 
 import click
 
 from tufkit._atomic import write_atomically
+from tufkit.cli._output import echo_json
 
 __all__ = ["echo_json", "prompt_passphrase", "write_private_file"]
 
@@ -33,8 +32,3 @@ def prompt_passphrase(what: str, *, confirm: bool = False) -> str:
         f"Passphrase for {what}", hide_input=True, confirmation_prompt=confirm
     )
     return value
-
-
-def echo_json(value: Any) -> None:
-    """Print *value* as indented JSON."""
-    click.echo(json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False))

@@ -8,7 +8,9 @@ HTTP on 127.0.0.1 and runs the TUF client against it: a refresh, a delegated dow
 attacks by the server (a substituted target, an unsigned timestamp) that the client refuses.
 Last, an in-toto supply chain: the owner signs a layout, a functionary records a signed build,
 the end user verifies the product, and a product swapped after the build is refused.
-Nothing leaves the output directory and no traffic leaves the machine.
+Nothing leaves the output directory and no traffic leaves the machine. Every line is escaped
+before it is printed (the output directory's name is the user's, error names come from the
+library): nothing printed can act on the terminal.
 """
 
 from __future__ import annotations
@@ -23,15 +25,17 @@ from typing import Any
 
 import click
 
+from tufkit.cli._output import printable
+
 __all__ = ["demo"]
 
 
 def _step(text: str) -> None:
-    click.secho(f"==> {text}", bold=True)
+    click.secho(f"==> {printable(text)}", bold=True)
 
 
 def _ok(text: str) -> None:
-    click.echo(f"    ok: {text}")
+    click.echo(f"    ok: {printable(text)}")
 
 
 def _build(out: Path) -> dict[str, Any]:
@@ -419,7 +423,7 @@ with zipfile.ZipFile("dist/app.zip", "w") as archive:
 def _expect_refused(refused: bool, what: str) -> None:
     if not refused:
         raise click.ClickException(f"SECURITY FAILURE: {what} was accepted")
-    click.echo(f"    refused: {what}")
+    click.echo(f"    refused: {printable(what)}")
 
 
 @click.command()

@@ -128,6 +128,17 @@ class MetadataCache:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(self.path_of(role_name))
 
+    def clear(self) -> None:
+        """Remove every stored role (each ``*.json`` file); nothing else is touched.
+
+        Raises:
+            OSError: a file exists but cannot be removed.
+        """
+        for name in os.listdir(self.directory):
+            if name.endswith(".json"):
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(os.path.join(self.directory, name))
+
     def modified_time(self, role_name: str) -> float | None:
         """When *role_name* was last stored (seconds since the epoch), or None."""
         try:

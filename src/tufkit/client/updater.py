@@ -414,9 +414,14 @@ class Updater:
         targetinfo: TargetFile,
         filepath: str | os.PathLike[str] | None = None,
         target_base_url: str | None = None,
+        *,
+        progress: Callable[[int], None] | None = None,
     ) -> str:
         """5.7: stream to a hidden temporary file while checking length and every hash, then
         move it to *filepath* (atomically; nothing is left behind on failure).
+
+        *progress*, if given, is called with the size of each chunk received (for a progress
+        display; it decides nothing).
 
         Raises:
             LengthOrHashMismatchError: the bytes are not the ones the metadata lists.
@@ -431,7 +436,7 @@ class Updater:
             raise ValueError("no target_base_url given")
         path = self._local_path(targetinfo, filepath)
         url = base + self._target_url_path(targetinfo)
-        stream_to_file(self._fetcher.stream(url, targetinfo.length), targetinfo, path)
+        stream_to_file(self._fetcher.stream(url, targetinfo.length), targetinfo, path, progress)
         return str(path)
 
     def _target_url_path(self, targetinfo: TargetFile) -> str:

@@ -170,9 +170,10 @@ def test_cli_hostile_input_exits_cleanly(tmp_path: Path) -> None:
     assert not (tmp_path / "m" / "root.json").exists()
     _one_line_failure(_tufkit(*meta, "--metadata-url", "http://127.0.0.1:9/", "refresh"), (1,))
     assert _tufkit(*meta, "init", "--bootstrap", str(good)).returncode == 0
-    for url in ("not a url", "ftp://127.0.0.1/m", "http://[::1", "http://127.0.0.1:9/m", ""):
-        _one_line_failure(_tufkit(*meta, "--metadata-url", url, "refresh"), (1,))
-    _one_line_failure(_tufkit(*meta, "refresh"), (1,))
+    for url in ("not a url", "ftp://127.0.0.1/m", "http://[::1", ""):  # usage errors
+        _one_line_failure(_tufkit(*meta, "--metadata-url", url, "refresh"), (2,))
+    _one_line_failure(_tufkit(*meta, "--metadata-url", "http://127.0.0.1:9/m", "refresh"), (1,))
+    _one_line_failure(_tufkit(*meta, "refresh"), (2,))  # no URL given or remembered
     _one_line_failure(_tufkit(*meta, "--unsafe-max-staleness", "soon", "refresh"), (2,))
     _one_line_failure(_tufkit(*meta, "--offline", "info", "x"), (1,))
 

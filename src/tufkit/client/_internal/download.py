@@ -14,7 +14,7 @@ already trusted.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 from tufkit._atomic import remove_abandoned, replace_atomically
@@ -44,14 +44,22 @@ def check_target_path(path: str) -> list[str]:
 class _TeeReader:
     """A binary reader over *chunks* that copies everything it returns into *sink*."""
 
-    def __init__(self, chunks: Iterator[bytes], sink: object) -> None:
+    def __init__(
+        self,
+        chunks: Iterator[bytes],
+        sink: object,
+        progress: Callable[[int], None] | None = None,
+    ) -> None:
         self._chunks = chunks
         self._write = sink.write  # type: ignore[attr-defined]
         self._pending = b""
+        self._progress = progress
 
     def read(self, size: int = -1) -> bytes:
         if not self._pending:
             self._pending = next(self._chunks, b"")
+            if self._progress is not None and self._pending:
+                self._progress(len(self._pending))
         if size < 0 or size >= len(self._pending):
             out, self._pending = self._pending, b""
         else:
@@ -61,9 +69,15 @@ class _TeeReader:
 
 
 def stream_to_file(
-    chunks: Iterator[bytes], targetinfo: TargetFile, path: str | os.PathLike[str]
+    chunks: Iterator[bytes],
+    targetinfo: TargetFile,
+    path: str | os.PathLike[str],
+    progress: Callable[[int], None] | None = None,
 ) -> None:
     """Write *chunks* to *path* if, and only if, they match *targetinfo*'s length and hashes.
+
+    *progress*, if given, is called with the size of each chunk as it arrives (for display
+    only: it decides nothing).
 
     Raises:
         LengthOrHashMismatchError: the bytes are not the ones the metadata lists.
@@ -75,7 +89,7 @@ def stream_to_file(
     remove_abandoned(os.path.dirname(os.fspath(path)) or ".")  # left by killed downloads
     try:
         with replace_atomically(path) as handle:
-            targetinfo.verify_length_and_hashes(_TeeReader(chunks, handle))  # type: ignore[arg-type]
+            targetinfo.verify_length_and_hashes(_TeeReader(chunks, handle, progress))  # type: ignore[arg-type]
     finally:
         close = getattr(chunks, "close", None)
         if close is not None:

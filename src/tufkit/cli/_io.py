@@ -27,8 +27,28 @@ def write_private_file(path: Path, data: bytes, *, overwrite: bool = False) -> N
 
 
 def prompt_passphrase(what: str, *, confirm: bool = False) -> str:
-    """Ask for a passphrase on the terminal."""
+    """Ask for a passphrase on the terminal.
+
+    Raises:
+        click.UsageError: there is no terminal to ask on (a script, a service): the message
+            names the option that gives the passphrase instead.
+    """
+    if not _has_terminal():
+        instead = "--passphrase-env NAME" + (" or --no-encrypt" if confirm else "")
+        raise click.UsageError(f"no terminal to ask for the passphrase of {what}; use {instead}")
     value: str = click.prompt(
         f"Passphrase for {what}", hide_input=True, confirmation_prompt=confirm
     )
     return value
+
+
+def _has_terminal() -> bool:
+    """Whether a passphrase prompt can be answered: a controlling terminal, or stdin is one."""
+    import os
+    import sys
+
+    try:
+        os.close(os.open("/dev/tty", os.O_RDWR | getattr(os, "O_CLOEXEC", 0)))
+    except OSError:
+        return sys.stdin is not None and sys.stdin.isatty()
+    return True

@@ -284,8 +284,11 @@ def _updater(ctx: click.Context, *, targets: bool = False) -> Updater:
         click.UsageError: a URL the command needs is neither given nor remembered.
     """
     from tufkit.client import Updater, UpdaterConfig
+    from tufkit.errors import ConfigError
 
     opts = ctx.obj
+    if not os.path.isdir(opts["metadata_dir"]):  # not created by a mistyped option
+        raise ConfigError(f"{opts['metadata_dir']} does not exist; run init first")
     remembered = _load_urls(opts["metadata_dir"])
     metadata_url = opts["metadata_url"] or remembered.get("metadata_url")
     target_url = opts["target_base_url"] or remembered.get("target_base_url")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tufkit.cli._output import printable
+from tufkit.cli._output import echo_json, error_category, error_object, printable
 
 
 @pytest.mark.parametrize(
@@ -38,3 +38,46 @@ def test_result_has_no_character_a_terminal_acts_on() -> None:
 
 def test_look_alike_spaces_and_zero_width_characters_are_visible() -> None:
     assert printable("a\u00a0b\u200bc\u3000d") == "a\\xa0b\\u200bc\\u3000d"
+
+
+@pytest.mark.parametrize(
+    ("error", "category"),
+    [
+        ("RepositoryError", "repository"),
+        ("LengthOrHashMismatchError", "repository"),
+        ("SlowRetrievalError", "download"),
+        ("ConfigError", "config"),
+        ("SupplyChainError", "supply-chain"),
+        ("TargetNotFoundError", "not-found"),
+    ],
+)
+def test_error_category_follows_the_error_tree(error: str, category: str) -> None:
+    import tufkit.errors
+
+    exc = getattr(tufkit.errors, error)("x")
+    assert error_category(exc) == category
+    assert error_object(exc, "x", 1) == {
+        "error": {"type": error, "category": category, "message": "x", "exit_code": 1}
+    }
+
+
+def test_error_category_of_what_is_not_a_tufkit_error() -> None:
+    import click
+
+    assert error_category(click.UsageError("x")) == "usage"
+    assert error_category(click.BadParameter("x")) == "usage"
+    assert error_category(click.ClickException("x")) == "operation"
+    assert error_category(FileNotFoundError(2, "x")) == "os"
+    assert error_category(KeyboardInterrupt()) == "interrupted"
+    assert error_category(ZeroDivisionError()) == "internal"
+
+
+def test_json_output_is_printable_ascii(capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    value = {"name": "a\x1b[2J\x7f\x9b\u202e\u00e9\n", "\x07": [1]}
+    echo_json(value)
+    out = capsys.readouterr().out
+    assert out.isascii()
+    assert all(c.isprintable() or c == "\n" for c in out)
+    assert json.loads(out) == value

@@ -100,7 +100,11 @@ _CATEGORIES = (
     ("ConfigError", "config"),
     ("TargetNotFoundError", "not-found"),
     ("UsageError", "usage"),
+    ("ClickException", "operation"),
     ("OSError", "os"),
+    ("KeyboardInterrupt", "interrupted"),
+    ("_Terminated", "interrupted"),
+    ("Abort", "interrupted"),
 )
 
 

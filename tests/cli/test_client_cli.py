@@ -122,6 +122,8 @@ USAGE_ERRORS = [
     Usage(("--offline", "init", "--bootstrap", "{tmp}/root.json"), "--offline"),
     Usage(("init",), "--bootstrap"),
     Usage(("download",), "PATH"),
+    Usage(("download", "../etc/passwd"), "PATH"),
+    Usage(("info", "a//b"), "PATH"),
 ]
 
 

@@ -364,6 +364,20 @@ def _chain(chain: tuple[str, ...]) -> str:
     return " -> ".join(printable(role) for role in chain)
 
 
+def _target_path(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    """PATH: a target path that could ever be looked up (no traversal): else a usage error."""
+    from tufkit.client._internal.download import check_target_path
+    from tufkit.errors import FormatError
+
+    try:
+        check_target_path(value)
+    except FormatError:
+        raise click.BadParameter(
+            f"{value[:80]!r} is not a target path (an empty, '.' or '..' segment, or a NUL)"
+        ) from None
+    return value
+
+
 def _not_listed(path: str) -> Exception:
     from tufkit.errors import TargetNotFoundError
 
@@ -371,7 +385,7 @@ def _not_listed(path: str) -> Exception:
 
 
 @client.command()
-@click.argument("path")
+@click.argument("path", callback=_target_path)
 @click.pass_context
 def info(ctx: click.Context, path: str) -> None:
     """Show what the trusted metadata says about target PATH."""
@@ -409,7 +423,7 @@ def info(ctx: click.Context, path: str) -> None:
 
 
 @client.command()
-@click.argument("path")
+@click.argument("path", callback=_target_path)
 @click.option(
     "-o",
     "--output",

@@ -9,7 +9,8 @@ A thin layer over :class:`tufkit.client.Updater`:
 * every other command trusts the root stored by ``init`` and the metadata tufkit verified since;
   URLs given on the command line override the remembered ones.
 * ``--offline`` verifies cached metadata without network access, within
-  ``--unsafe-max-staleness``, and says so; ``download --offline`` only hands over a file already downloaded and verified.
+  ``--unsafe-max-staleness``, and says so; ``download --offline`` only hands over a file
+  already downloaded and verified.
 
 Every text from metadata is escaped before it reaches the terminal; ``--json`` prints exact JSON
 (ASCII only), failures included. Nothing is imported that the command does not use: rich only
@@ -157,13 +158,18 @@ def init(
     target_base_url: str | None,
     force: bool,
 ) -> None:
-    """Trust ROOT_FILE as the initial root (checked to be signed by its own keys)."""
+    """Trust ROOT_FILE as the initial root (checked to be signed by its own keys).
+
+    Obtain ROOT_FILE out of band. The URLs given here (or to `tufkit client`) are remembered
+    for later commands. A root already trusted is replaced only with --force; init always
+    starts clean, keeping nothing cached from another repository.
+    """
     from tufkit.client.cache import MetadataCache
     from tufkit.errors import ConfigError
 
     opts = ctx.obj
     for name in ("offline", "unsafe_max_staleness", "refresh_interval"):
-        if opts[name]:
+        if opts[name] not in (None, False):
             option = "--" + name.replace("_", "-")
             raise click.UsageError(f"{option} does not apply to init", ctx)
     urls = {

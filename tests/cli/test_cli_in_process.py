@@ -79,7 +79,7 @@ def test_client_session(repo: Repo, tmp_path: Path) -> None:
         assert out.read_bytes() == b"app 1.0"
         not_listed = run(*meta, "--json", "download", "nothing")
         assert json.loads(not_listed.stdout)["error"]["category"] == "not-found"
-    offline = run(*meta, "--offline", "--max-staleness", "60", "info", "hello.txt")
+    offline = run(*meta, "--offline", "--unsafe-max-staleness", "60", "info", "hello.txt")
     assert offline.exit_code == 0, offline.output
     assert offline.stderr.startswith("offline: using cached metadata last confirmed ")
     cached = run(*meta, "--offline", "download", "team/app.tgz")
@@ -102,11 +102,11 @@ def _init(repo: Repo, tmp_path: Path) -> Path:
     [
         (["refresh"], 2, "no metadata URL"),
         (["--metadata-url", "http://127.0.0.1:9/m", "download", "x"], 2, "no targets URL"),
-        (["--max-staleness", "1", "refresh"], 2, "applies only with --offline"),
+        (["--unsafe-max-staleness", "1", "refresh"], 2, "applies only with --offline"),
         (["--offline", "--refresh-interval", "1", "refresh"], 2, "contradict"),
         (["--metadata-url", "http://[::1", "refresh"], 2, "URL with a host"),
         (["--metadata-url", "http://x/\x1b[2J", "refresh"], 2, "URL with a host"),
-        (["download", "../x"], 2, "is not a target path"),
+        (["download", "../x"], 2, "is not a safe relative path"),
         (["--target-dir", "t", "download", "x", "-o", "y"], 2, "contradict"),
         (["download", "x", "-o", "{tmp}/no/x"], 2, "does not exist"),
         (["--offline", "init"], 2, "does not apply to init"),

@@ -113,9 +113,9 @@ class Usage(NamedTuple):
 USAGE_ERRORS = [
     Usage(("refresh",), "--metadata-url"),
     Usage(("--metadata-url", "{url}/metadata", "download", "hello.txt"), "--target-base-url"),
-    Usage(("--max-staleness", "60", "info", "x"), "--max-staleness"),
+    Usage(("--unsafe-max-staleness", "60", "info", "x"), "--unsafe-max-staleness"),
     Usage(("--offline", "--refresh-interval", "60", "info", "x"), "--refresh-interval"),
-    Usage(("--max-staleness", "-1", "--offline", "info", "x"), "--max-staleness"),
+    Usage(("--unsafe-max-staleness", "-1", "--offline", "info", "x"), "--unsafe-max-staleness"),
     Usage(("--metadata-url", "not a url", "refresh"), "--metadata-url"),
     Usage(("--target-dir", "{tmp}/t", "download", "x", "-o", "{tmp}/x"), "--target-dir"),
     Usage(("download", "x", "-o", "{tmp}/missing/x"), "--output"),

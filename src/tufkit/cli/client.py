@@ -377,10 +377,8 @@ def _target_path(ctx: click.Context, param: click.Parameter, value: str) -> str:
 
     try:
         check_target_path(value)
-    except FormatError:
-        raise click.BadParameter(
-            f"{value[:80]!r} is not a target path (an empty, '.' or '..' segment, or a NUL)"
-        ) from None
+    except FormatError as exc:
+        raise click.BadParameter(str(exc)) from None  # the library's words, naming the path
     return value
 
 

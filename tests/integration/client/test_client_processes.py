@@ -140,7 +140,7 @@ def test_cli_refuses_traversal_in_role_names_and_target_paths(tmp_path: Path) ->
         online = [*base, "--metadata-url", f"{url}/metadata", "--target-base-url", f"{url}/targets"]
         for path in ("../../escape.txt", "a/../../escape.txt"):
             line = _one_line_failure(_tufkit(*online, "download", path), (2,))  # usage
-            assert "is not a target path" in line
+            assert "is not a safe relative path" in line
         assert not any("escape" in p for p in paths)
         result = _tufkit(*online, "download", "evil/x")
         assert result.returncode == 0, result.stderr

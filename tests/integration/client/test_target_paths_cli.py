@@ -34,10 +34,10 @@ def test_info_and_download_agree_on_a_traversal_path(tmp_path: Path) -> None:
         download = _tufkit(*online, "download", "a/../escape.txt")
         assert _tufkit(*online, "info", "fine.txt").returncode == 0
     for result in (info, download):
-        assert result.returncode == 1, result
+        assert result.returncode == 2, result  # a usage error: the user typed it
         assert "'a/../escape.txt' is not a safe relative path" in result.stderr
         assert "Traceback" not in result.stderr
         assert "internal error" not in result.stderr
-    assert info.stderr == download.stderr
+    assert info.stderr.splitlines()[-1] == download.stderr.splitlines()[-1]
     assert "lists it" not in info.stdout
     assert not (tmp_path / "t").exists() or list((tmp_path / "t").rglob("*")) == []

@@ -10,7 +10,13 @@ from typing import Any
 
 import pytest
 
-PACKAGES = ["tufkit.errors", "tufkit.canonical", "tufkit.crypto", "tufkit.metadata"]
+PACKAGES = [
+    "tufkit.errors",
+    "tufkit.canonical",
+    "tufkit.crypto",
+    "tufkit.metadata",
+    "tufkit.repository",
+]
 _FUTURE = {"annotations"}
 
 

@@ -1,0 +1,26 @@
+"""Building and publishing TUF repositories.
+
+:class:`Repository` edits, signs and publishes a repository's metadata over a :class:`Storage`
+(:class:`FilesystemStorage` for static hosting, :class:`MemoryStorage` for tests). Publishing is
+journalled and ordered so that clients never see a half-published state. This package does not
+fetch anything and never imports the client: a repository is checked by the same metadata rules
+the client applies, from the metadata package.
+"""
+
+from tufkit.repository._names import check_new_role_name, check_role_name, metadata_filename
+from tufkit.repository._policy import ExpiryPolicy
+from tufkit.repository._repository import Repository
+from tufkit.repository._storage import Storage
+from tufkit.repository.filesystem import FilesystemStorage
+from tufkit.repository.memory import MemoryStorage
+
+__all__ = [
+    "ExpiryPolicy",
+    "FilesystemStorage",
+    "MemoryStorage",
+    "Repository",
+    "Storage",
+    "check_new_role_name",
+    "check_role_name",
+    "metadata_filename",
+]

@@ -1,0 +1,529 @@
+"""A TUF repository that a publisher edits, signs and publishes.
+
+:class:`Repository` holds the published state (read back from a :class:`Storage`) and the edits
+not yet published. Each edit context (:meth:`Repository.edit_root`,
+:meth:`Repository.edit_targets`) works on a copy: leaving it with an exception changes nothing;
+leaving it normally, with the content changed, gives the role its next version (one above the
+published one, however many edits precede a publish), an expiry from the
+:class:`ExpiryPolicy`, and signatures from every signer given that the role's delegator
+authorises. :meth:`Repository.publish` then refuses unless every new version meets its threshold
+(a new root: the old root's threshold *and* its own), makes snapshot and timestamp only when
+something they cover changed, and writes delegated roles, top-level targets, snapshot and
+timestamp last, after saving the whole plan to a journal, so that clients never see a half
+published state and a publish killed at any write is completed, byte for byte, by the next
+:meth:`Repository.open`.
+
+This module does not read or write files itself (the storage does), does not generate keys, and
+does not stage partly signed roles for other keyholders.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterable, Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+from tufkit.crypto import Signer
+from tufkit.errors import ConfigError, Error, StorageError
+from tufkit.metadata import (
+    TOP_LEVEL_ROLE_NAMES,
+    Metadata,
+    MetaFile,
+    RoleType,
+    Root,
+    Signed,
+    Snapshot,
+    Targets,
+    Timestamp,
+    hash_digests,
+)
+from tufkit.metadata._signed import Delegator
+from tufkit.repository._names import check_role_name, metadata_filename
+from tufkit.repository._policy import ExpiryPolicy
+from tufkit.repository._storage import Storage, decode_journal, encode_journal
+
+__all__ = ["Repository"]
+
+Clock = Callable[[], datetime]
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _copy(md: Metadata[RoleType], kind: type[RoleType]) -> RoleType:
+    """A detached copy of *md*'s signed content, to edit without touching the original."""
+    return Metadata.from_bytes_as(md.to_bytes(), kind).signed
+
+
+class Repository:
+    """A TUF repository: its published metadata, pending edits, signing and publishing.
+
+    Build one with :meth:`create` (a new repository) or :meth:`open` (an existing one).
+
+    Args:
+        storage: where the metadata is published.
+        root: the published root.
+        timestamp: the published timestamp.
+        snapshot: the published snapshot.
+        signers: every signer available to this process; each role is signed by those among
+            them whose keys the role's delegator authorises.
+        policy: lifetimes of new versions.
+        clock: the current time (expiry of new versions is counted from it).
+    """
+
+    def __init__(
+        self,
+        storage: Storage,
+        *,
+        root: Metadata[Root],
+        timestamp: Metadata[Timestamp],
+        snapshot: Metadata[Snapshot],
+        signers: Iterable[Signer] = (),
+        policy: ExpiryPolicy | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        self._storage = storage
+        self._root = root
+        self._timestamp = timestamp
+        self._snapshot = snapshot
+        self._targets: dict[str, Metadata[Targets]] = {}
+        self._pending: dict[str, Metadata[Any]] = {}
+        self._signers: dict[str, Signer] = {}
+        self.policy = policy or ExpiryPolicy()
+        self._clock = clock or _utc_now
+        for signer in signers:
+            self.add_signer(signer)
+
+    # -- construction ------------------------------------------------------------------------
+
+    @classmethod
+    def create(
+        cls,
+        storage: Storage,
+        root: Root,
+        *,
+        signers: Iterable[Signer] = (),
+        policy: ExpiryPolicy | None = None,
+        clock: Clock | None = None,
+    ) -> Repository:
+        """Publish version 1 of every top-level role, with *root* as the trust anchor.
+
+        *root* gives the keys and thresholds; its version is set to 1, its expiry from the
+        policy. Targets starts empty. Every role must meet its threshold with *signers*.
+
+        Raises:
+            ConfigError: the storage already holds a repository, or a role cannot be signed
+                by a threshold of its keys with the signers given.
+            StorageError: the storage failed; nothing that a client would read was written.
+        """
+        if storage.read_metadata("root.json") is not None or storage.read_journal() is not None:
+            raise ConfigError("the storage already holds a repository; open it instead")
+        policy = policy or ExpiryPolicy()
+        now = (clock or _utc_now)()
+        root.version = 1
+        root.expires = now + policy.root
+        if root.consistent_snapshot is None:
+            root.consistent_snapshot = True
+        targets = Targets(1, expires=now + policy.targets)
+        snapshot = Snapshot(1, expires=now + policy.snapshot, meta={"targets.json": MetaFile(1)})
+        timestamp = Timestamp(1, expires=now + policy.timestamp)
+        repo = cls(
+            storage,
+            root=Metadata(root),
+            timestamp=Metadata(timestamp),
+            snapshot=Metadata(snapshot),
+            signers=signers,
+            policy=policy,
+            clock=clock,
+        )
+        repo._targets["targets"] = Metadata(targets)
+        for role, md in (("root", repo._root), ("targets", repo._targets["targets"])):
+            repo._sign(role, md)
+            repo._pending[role] = md
+        repo._initial = True
+        repo.publish()
+        return repo
+
+    @classmethod
+    def open(
+        cls,
+        storage: Storage,
+        *,
+        signers: Iterable[Signer] = (),
+        policy: ExpiryPolicy | None = None,
+        clock: Clock | None = None,
+    ) -> Repository:
+        """Open a published repository, first completing a publish that was interrupted.
+
+        Raises:
+            ConfigError: the storage holds no repository.
+            StorageError: the published metadata is missing, malformed, or inconsistent
+                (a role that does not verify against its delegator, a snapshot that the
+                timestamp does not describe).
+        """
+        journal = storage.read_journal()
+        if journal is not None:
+            _apply(storage, decode_journal(journal))
+        root_bytes = storage.read_metadata("root.json")
+        if root_bytes is None:
+            raise ConfigError("no repository here: root.json is missing")
+        root = _load(root_bytes, Root, "root.json")
+        _check_signed(root.signed, "root", root, "root.json")
+        timestamp = _load(_required(storage, "timestamp.json"), Timestamp, "timestamp.json")
+        _check_signed(root.signed, "timestamp", timestamp, "timestamp.json")
+        version = timestamp.signed.snapshot_meta.version
+        name = metadata_filename("snapshot", version if root.signed.consistent_snapshot else None)
+        snapshot_bytes = _required(storage, name)
+        try:
+            timestamp.signed.snapshot_meta.verify_length_and_hashes(snapshot_bytes, name)
+        except Error as exc:
+            raise StorageError(f"{name} is not the snapshot timestamp.json describes") from exc
+        snapshot = _load(snapshot_bytes, Snapshot, name)
+        _check_signed(root.signed, "snapshot", snapshot, name)
+        return cls(
+            storage,
+            root=root,
+            timestamp=timestamp,
+            snapshot=snapshot,
+            signers=signers,
+            policy=policy,
+            clock=clock,
+        )
+
+    _initial = False  # True only while create() publishes version 1
+
+    # -- signers -----------------------------------------------------------------------------
+
+    def add_signer(self, signer: Signer) -> None:
+        """Make *signer* available: it signs every role that authorises its key."""
+        self._signers[signer.public_key.keyid] = signer
+
+    # -- reading -----------------------------------------------------------------------------
+
+    @property
+    def root(self) -> Metadata[Root]:
+        """Root as it will be published next (the pending version, else the published one)."""
+        return self._pending.get("root", self._root)
+
+    @property
+    def timestamp(self) -> Metadata[Timestamp]:
+        """The published timestamp."""
+        return self._timestamp
+
+    @property
+    def snapshot(self) -> Metadata[Snapshot]:
+        """The published snapshot."""
+        return self._snapshot
+
+    @property
+    def pending(self) -> list[str]:
+        """Roles edited since the last publish."""
+        return list(self._pending)
+
+    def targets(self, role: str = "targets") -> Metadata[Targets]:
+        """Targets role *role* as it will be published next.
+
+        Raises:
+            ConfigError: no such role is published or pending.
+            StorageError: its published file is missing or malformed.
+        """
+        pending = self._pending.get(role)
+        if pending is not None:
+            return pending
+        return self._published_targets(role)
+
+    def _published_targets(self, role: str) -> Metadata[Targets]:
+        cached = self._targets.get(role)
+        if cached is not None:
+            return cached
+        check_role_name(role)
+        meta = self._snapshot.signed.meta.get(f"{role}.json")
+        if meta is None:
+            raise ConfigError(f"the repository has no targets role {role!r}")
+        consistent = bool(self._root.signed.consistent_snapshot)
+        name = metadata_filename(role, meta.version if consistent else None)
+        data = _required(self._storage, name)
+        md = _load(data, Targets, name)
+        if md.signed.version != meta.version:
+            raise StorageError(
+                f"{name} has version {md.signed.version}, snapshot says {meta.version}"
+            )
+        self._targets[role] = md
+        return md
+
+    def published_version(self, role: str) -> int:
+        """The version of *role* that clients see now (0 for a role never published)."""
+        if role == "root":
+            return 0 if self._initial else self._root.signed.version
+        if role == "timestamp":
+            return 0 if self._initial else self._timestamp.signed.version
+        if role == "snapshot":
+            return 0 if self._initial else self._snapshot.signed.version
+        meta = self._snapshot.signed.meta.get(f"{role}.json")
+        return meta.version if meta is not None else 0
+
+    # -- editing -----------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def edit_root(self) -> Iterator[Root]:
+        """Edit root; on a clean exit with changes, it becomes the next root version.
+
+        Yields:
+            a copy of root's signed content to change (keys, roles, thresholds, fields).
+        """
+        with self._edit("root", self.root, Root) as signed:
+            yield signed
+
+    @contextlib.contextmanager
+    def edit_targets(self, role: str = "targets") -> Iterator[Targets]:
+        """Edit targets role *role* (top-level or delegated, existing or newly delegated).
+
+        A role delegated in a pending edit of its delegator, but never published, starts empty.
+
+        Yields:
+            a copy of the role's signed content to change (targets, delegations).
+
+        Raises:
+            ConfigError: *role* is not a valid role name, or no published or pending targets
+                role delegates to it.
+        """
+        check_role_name(role)
+        if role in TOP_LEVEL_ROLE_NAMES and role != "targets":
+            raise ConfigError(f"{role!r} is not a targets role")
+        if role != "targets":
+            self._delegator_of(role)  # refuse roles nobody delegates to
+        try:
+            current = self.targets(role)
+        except ConfigError:
+            if self.published_version(role):
+                raise
+            current = Metadata(Targets(1))
+        with self._edit(role, current, Targets) as signed:
+            yield signed
+
+    @contextlib.contextmanager
+    def _edit(
+        self, role: str, current: Metadata[RoleType], kind: type[RoleType]
+    ) -> Iterator[RoleType]:
+        signed = _copy(current, kind)
+        before = signed.to_dict()
+        yield signed
+        never_published = not self.published_version(role) and role not in self._pending
+        if never_published or signed.to_dict() != before:
+            self._stage(role, signed)
+
+    def bump(self, *roles: str) -> None:
+        """Give each of *roles* a new version and expiry without changing its content.
+
+        For the online roles (timestamp, snapshot) this is what a cron job does before they
+        expire; for offline roles it prepares a re-signing ceremony.
+
+        Raises:
+            ConfigError: an unknown role.
+        """
+        for role in roles:
+            if role == "timestamp":
+                self._stage(role, _copy(self._timestamp, Timestamp))
+            elif role == "snapshot":
+                self._stage(role, _copy(self._snapshot, Snapshot))
+            elif role == "root":
+                self._stage(role, _copy(self.root, Root))
+            else:
+                self._stage(role, _copy(self.targets(role), Targets))
+
+    def _stage(self, role: str, signed: Signed) -> None:
+        signed.version = self.published_version(role) + 1
+        signed.expires = self._clock() + self.policy.lifetime(role)
+        md: Metadata[Any] = Metadata(signed)
+        self._sign(role, md)
+        self._pending[role] = md
+
+    def _sign(self, role: str, md: Metadata[Any]) -> None:
+        keyids: set[str] = set()
+        if role == "root":
+            keyids.update(self._root.signed.roles["root"].keyids)
+            keyids.update(md.signed.roles["root"].keyids)
+        else:
+            _, delegator = self._delegator_of(role)
+            keyids.update(delegator.get_delegated_role(role).keyids)
+        md.signatures.clear()
+        for keyid in sorted(keyids & set(self._signers)):
+            md.sign(self._signers[keyid])
+
+    def _delegator_of(self, role: str) -> tuple[str, Delegator]:
+        """The role delegating to *role*, as it will be published next, and its name."""
+        if role in TOP_LEVEL_ROLE_NAMES:
+            return "root", self.root.signed
+        seen: set[str] = set()
+        queue = ["targets"]
+        while queue:
+            name = queue.pop(0)
+            if name in seen:
+                continue
+            seen.add(name)
+            try:
+                delegations = self.targets(name).signed.delegations
+            except ConfigError:
+                continue
+            if delegations is None:
+                continue
+            if delegations.succinct_roles is not None:
+                if delegations.succinct_roles.is_delegated_role(role):
+                    return name, self.targets(name).signed
+                continue
+            for child in delegations.roles or {}:
+                if child == role:
+                    return name, self.targets(name).signed
+                queue.append(child)
+        raise ConfigError(f"no targets role delegates to {role!r}")
+
+    # -- publishing --------------------------------------------------------------------------
+
+    def publish(self) -> list[str]:
+        """Publish every pending edit, with new snapshot and timestamp as needed.
+
+        Returns:
+            the files written, in order.
+
+        Raises:
+            ConfigError: a new version lacks signatures from a threshold of its keys (nothing
+                is written; sign it and publish again).
+            StorageError: the storage failed part-way; :meth:`open` completes the publish.
+        """
+        self._create_new_delegated_roles()
+        self._check_thresholds(r for r in self._pending if r not in ("snapshot", "timestamp"))
+        targets_roles = [r for r in self._pending if r not in ("root", "snapshot", "timestamp")]
+        root_changed_keys = "root" in self._pending and any(
+            self._pending["root"].signed.roles[r] != self._root.signed.roles[r]
+            for r in ("snapshot", "timestamp")
+        )
+        if targets_roles or root_changed_keys or "snapshot" in self._pending:
+            self._new_snapshot(targets_roles)
+        if "snapshot" in self._pending or root_changed_keys or "timestamp" in self._pending:
+            self._new_timestamp()
+        self._check_thresholds(r for r in ("snapshot", "timestamp") if r in self._pending)
+        files = self._plan(targets_roles)
+        if not files:
+            return []
+        self._storage.write_journal(encode_journal(files))
+        _apply(self._storage, files)
+        self._adopt_pending()
+        return [name for name, _ in files]
+
+    def _create_new_delegated_roles(self) -> None:
+        """Give every role that a pending edit delegates to, and that does not exist yet, an
+        empty version 1, so that snapshot lists every role a client may be sent to."""
+        for delegator in [r for r in self._pending if r not in ("root", "snapshot", "timestamp")]:
+            delegations = self._pending[delegator].signed.delegations
+            if delegations is None:
+                continue
+            if delegations.succinct_roles is not None:
+                names: Iterable[str] = delegations.succinct_roles.get_roles()
+            else:
+                names = list(delegations.roles or {})
+            for name in names:
+                if name not in self._pending and not self.published_version(name):
+                    check_role_name(name)
+                    self._stage(name, Targets(1))
+
+    def _new_snapshot(self, targets_roles: list[str]) -> None:
+        snapshot = self._pending.get("snapshot")
+        signed: Snapshot = (
+            snapshot.signed if snapshot is not None else _copy(self._snapshot, Snapshot)
+        )
+        for role in targets_roles:
+            signed.meta[f"{role}.json"] = MetaFile(self._pending[role].signed.version)
+        self._stage("snapshot", signed)
+
+    def _new_timestamp(self) -> None:
+        snapshot = self._pending.get("snapshot")
+        data = snapshot.to_bytes() if snapshot is not None else None
+        signed = _copy(self._timestamp, Timestamp)
+        if snapshot is not None and data is not None:
+            length, hashes = hash_digests(data, ["sha256"])
+            signed.snapshot_meta = MetaFile(snapshot.signed.version, length, hashes)
+        self._stage("timestamp", signed)
+
+    def _check_thresholds(self, roles: Iterable[str]) -> None:
+        for role in roles:
+            md = self._pending[role]
+            payload = md.signed_bytes
+            if role == "root":
+                checks: list[tuple[str, Delegator]] = [("new root", md.signed)]
+                if not self._initial:
+                    checks.insert(0, (f"root v{self._root.signed.version}", self._root.signed))
+            else:
+                name, delegator = self._delegator_of(role)
+                checks = [(name, delegator)]
+            for by, delegator in checks:
+                result = delegator.get_verification_result(role, payload, md.signatures)
+                if not result.verified:
+                    missing = sorted(kid[:16] for kid in result.unsigned)
+                    raise ConfigError(
+                        f"{role} v{md.signed.version} has {len(result.signed)} valid "
+                        f"signatures, threshold {result.threshold} (as {by} requires); "
+                        f"unsigned keys: {', '.join(missing) or 'none listed'}"
+                    )
+
+    def _plan(self, targets_roles: list[str]) -> list[tuple[str, bytes]]:
+        """The files to write, in the order that keeps every published state consistent."""
+        files: list[tuple[str, bytes]] = []
+        root = self._pending.get("root")
+        if root is not None:
+            data = root.to_bytes()
+            files += [(metadata_filename("root", root.signed.version), data), ("root.json", data)]
+        consistent = bool(self.root.signed.consistent_snapshot)
+        ordered = [r for r in targets_roles if r != "targets"]
+        ordered += [r for r in targets_roles if r == "targets"]
+        for role in [*ordered, "snapshot"]:
+            md = self._pending.get(role)
+            if md is not None:
+                version = md.signed.version if consistent else None
+                files.append((metadata_filename(role, version), md.to_bytes()))
+        timestamp = self._pending.get("timestamp")
+        if timestamp is not None:
+            files.append(("timestamp.json", timestamp.to_bytes()))
+        return files
+
+    def _adopt_pending(self) -> None:
+        pending, self._pending = self._pending, {}
+        self._initial = False
+        for role, md in pending.items():
+            if role == "root":
+                self._root = md
+            elif role == "timestamp":
+                self._timestamp = md
+            elif role == "snapshot":
+                self._snapshot = md
+            else:
+                self._targets[role] = md
+
+
+def _apply(storage: Storage, files: list[tuple[str, bytes]]) -> None:
+    for name, data in files:
+        storage.write_metadata(name, data)
+    storage.remove_journal()
+
+
+def _required(storage: Storage, name: str) -> bytes:
+    data = storage.read_metadata(name)
+    if data is None:
+        raise StorageError(f"the repository is incomplete: {name} is missing")
+    return data
+
+
+def _load(data: bytes, kind: type[RoleType], name: str) -> Metadata[RoleType]:
+    try:
+        return Metadata.from_bytes_as(data, kind)
+    except Error as exc:
+        raise StorageError(f"{name}: {exc.diagnostics()}") from exc
+
+
+def _check_signed(root: Root, role: str, md: Metadata[Any], name: str) -> None:
+    result = root.get_verification_result(role, md.verification_payload, md.signatures)
+    if not result.verified:
+        raise StorageError(
+            f"{name} has {len(result.signed)} valid signatures, threshold {result.threshold}"
+        )

@@ -1,0 +1,79 @@
+"""The storage a repository publishes to: the protocol, and the publish journal's format.
+
+A backend stores published metadata files by name and one *journal*: the list of files a publish
+is about to write, saved whole before the first of them. A publish killed half-way is finished
+from the journal by the next :meth:`Repository.open <tufkit.repository.Repository.open>`, with
+the very bytes first planned, so a version once visible is never re-signed with other bytes. The
+journal format is pure (bytes in, files out) and checked like any input: a truncated or tampered
+journal is refused, never half-applied.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from collections.abc import Sequence
+from typing import Protocol
+
+from tufkit.errors import StorageError
+
+__all__ = ["Storage", "decode_journal", "encode_journal"]
+
+_JOURNAL_FORMAT = "tufkit-publish-journal/1"
+
+
+class Storage(Protocol):
+    """Where a repository's published metadata lives.
+
+    Every write replaces the whole file atomically: a reader sees the old bytes or the new ones.
+    """
+
+    def read_metadata(self, filename: str) -> bytes | None:
+        """The bytes of published file *filename*, or None if there is none."""
+        ...
+
+    def write_metadata(self, filename: str, data: bytes) -> None:
+        """Publish *data* as *filename*, atomically."""
+        ...
+
+    def read_journal(self) -> bytes | None:
+        """The pending publish journal, or None."""
+        ...
+
+    def write_journal(self, data: bytes) -> None:
+        """Save the publish journal, atomically."""
+        ...
+
+    def remove_journal(self) -> None:
+        """Forget the publish journal (the publish it described is complete)."""
+        ...
+
+
+def encode_journal(files: Sequence[tuple[str, bytes]]) -> bytes:
+    """The journal of a publish that writes *files* in this order."""
+    entries = [[name, base64.b64encode(data).decode("ascii")] for name, data in files]
+    body = json.dumps(entries, separators=(",", ":")).encode()
+    digest = hashlib.sha256(body).hexdigest()
+    header = json.dumps({"format": _JOURNAL_FORMAT, "sha256": digest}).encode()
+    return header + b"\n" + body
+
+
+def decode_journal(data: bytes) -> list[tuple[str, bytes]]:
+    """The files a journal lists, in write order.
+
+    Raises:
+        StorageError: not a journal this version wrote, or truncated or altered since.
+    """
+    try:
+        header_line, body = data.split(b"\n", 1)
+        header = json.loads(header_line)
+        if header.get("format") != _JOURNAL_FORMAT:
+            raise ValueError(f"unknown journal format {str(header.get('format'))[:40]!r}")
+        if hashlib.sha256(body).hexdigest() != header.get("sha256"):
+            raise ValueError("journal does not match its checksum (truncated or altered)")
+        entries = json.loads(body)
+        files = [(str(name), base64.b64decode(text, validate=True)) for name, text in entries]
+    except (ValueError, TypeError, AttributeError) as exc:
+        raise StorageError(f"unreadable publish journal: {exc}") from exc
+    return files

@@ -1,0 +1,37 @@
+"""A repository storage held in memory: for tests, and for building metadata to hand elsewhere."""
+
+from __future__ import annotations
+
+__all__ = ["MemoryStorage"]
+
+
+class MemoryStorage:
+    """:class:`~tufkit.repository.Storage` in a dict; lost with the process.
+
+    Attributes:
+        files: file name -> bytes, as published.
+    """
+
+    def __init__(self) -> None:
+        self.files: dict[str, bytes] = {}
+        self._journal: bytes | None = None
+
+    def read_metadata(self, filename: str) -> bytes | None:
+        """The bytes of published file *filename*, or None."""
+        return self.files.get(filename)
+
+    def write_metadata(self, filename: str, data: bytes) -> None:
+        """Publish *data* as *filename*."""
+        self.files[filename] = bytes(data)
+
+    def read_journal(self) -> bytes | None:
+        """The pending publish journal, or None."""
+        return self._journal
+
+    def write_journal(self, data: bytes) -> None:
+        """Save the publish journal."""
+        self._journal = bytes(data)
+
+    def remove_journal(self) -> None:
+        """Forget the publish journal."""
+        self._journal = None

@@ -7,10 +7,12 @@ fetch anything and never imports the client: a repository is checked by the same
 the client applies, from the metadata package.
 """
 
+from tufkit.repository._bins import classic_bins, succinct_bins
 from tufkit.repository._names import check_new_role_name, check_role_name, metadata_filename
 from tufkit.repository._policy import ExpiryPolicy
 from tufkit.repository._repository import Repository
 from tufkit.repository._storage import Storage
+from tufkit.repository._target_files import Source, check_target_path, hash_sources
 from tufkit.repository.filesystem import FilesystemStorage
 from tufkit.repository.memory import MemoryStorage
 
@@ -19,8 +21,13 @@ __all__ = [
     "FilesystemStorage",
     "MemoryStorage",
     "Repository",
+    "Source",
     "Storage",
     "check_new_role_name",
     "check_role_name",
+    "check_target_path",
+    "classic_bins",
+    "hash_sources",
     "metadata_filename",
+    "succinct_bins",
 ]

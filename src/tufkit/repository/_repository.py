@@ -20,7 +20,7 @@ does not stage partly signed roles for other keyholders.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -34,6 +34,7 @@ from tufkit.metadata import (
     Root,
     Signed,
     Snapshot,
+    TargetFile,
     Targets,
     Timestamp,
     hash_digests,
@@ -42,6 +43,12 @@ from tufkit.metadata._signed import Delegator
 from tufkit.repository._names import check_role_name, metadata_filename
 from tufkit.repository._policy import ExpiryPolicy
 from tufkit.repository._storage import Storage, decode_journal, encode_journal
+from tufkit.repository._target_files import (
+    Source,
+    check_target_path,
+    hash_sources,
+    published_target_names,
+)
 
 __all__ = ["Repository"]
 
@@ -378,6 +385,114 @@ class Repository:
                     return name, self.targets(name).signed
                 queue.append(child)
         raise ConfigError(f"no targets role delegates to {role!r}")
+
+    # -- targets -----------------------------------------------------------------------------
+
+    def responsible_role(self, path: str) -> str:
+        """The role that lists *path*: the end of the delegations a client follows for it.
+
+        From top-level targets, follow the first delegation that covers *path* (hashed bins by
+        the path's hash) as long as there is one.
+
+        Raises:
+            ConfigError: a bad target path, or delegations deeper than 32 levels or in a cycle.
+        """
+        check_target_path(path)
+        role, seen = "targets", {"targets"}
+        for _ in range(32):
+            delegations = self.targets(role).signed.delegations
+            if delegations is None:
+                return role
+            if delegations.succinct_roles is not None:
+                child: str | None = delegations.succinct_roles.get_role_for_target(path)
+            else:
+                roles = (delegations.roles or {}).values()
+                child = next((r.name for r in roles if r.is_delegated_path(path)), None)
+            if child is None:
+                return role
+            if child in seen:
+                raise ConfigError(f"delegations for {path!r} form a cycle at {child!r}")
+            if child not in self._pending and not self.published_version(child):
+                return child  # delegated in this edit, created empty by the next publish
+            role = child
+            seen.add(role)
+        raise ConfigError(f"delegations for {path!r} are deeper than 32 levels")
+
+    def add_targets(
+        self,
+        items: Iterable[tuple[str, Source]],
+        *,
+        role: str | None = None,
+        algorithms: Sequence[str] = ("sha256",),
+    ) -> list[TargetFile]:
+        """Publish target files' content and list them in the responsible roles.
+
+        Each item is (target path, content as bytes or a local file's path). Files are hashed
+        in parallel; their content is written to storage now (under new, hash-prefixed names
+        with consistent snapshots, so nothing a client reads changes before :meth:`publish`).
+
+        Args:
+            items: the targets.
+            role: list every target in this role instead of each one's responsible role.
+            algorithms: hash algorithms to list (sha256 by default).
+
+        Returns:
+            the target entries, as listed.
+
+        Raises:
+            ConfigError: a bad path, an unreadable file, an unknown algorithm or role.
+            StorageError: the storage failed (no metadata was changed).
+        """
+        pairs = list(items)
+        described = hash_sources(pairs, algorithms)
+        consistent = bool(self.root.signed.consistent_snapshot)
+        for target, (_, source) in zip(described, pairs, strict=True):
+            for name in published_target_names(target, consistent=consistent):
+                if isinstance(source, bytes):
+                    self._storage.write_target(name, source)
+                else:
+                    with open(source, "rb") as handle:
+                        self._storage.write_target(name, handle)
+        self.list_targets(described, role=role)
+        return described
+
+    def list_targets(self, targets: Iterable[TargetFile], *, role: str | None = None) -> None:
+        """List target entries (say, from a manifest) without touching any content.
+
+        Raises:
+            ConfigError: a bad path, or two entries for one path.
+        """
+        by_role: dict[str, list[TargetFile]] = {}
+        seen: set[str] = set()
+        for target in targets:
+            check_target_path(target.path)
+            if target.path in seen:
+                raise ConfigError(f"target path {target.path[:80]!r} is given twice")
+            seen.add(target.path)
+            by_role.setdefault(role or self.responsible_role(target.path), []).append(target)
+        for name, entries in by_role.items():
+            with self.edit_targets(name) as signed:
+                for target in entries:
+                    signed.targets[target.path] = target
+
+    def remove_targets(self, paths: Iterable[str], *, role: str | None = None) -> None:
+        """Unlist targets (their content stays in storage for clients on older snapshots).
+
+        Raises:
+            ConfigError: a path that its role does not list (nothing is changed).
+        """
+        by_role: dict[str, list[str]] = {}
+        for path in paths:
+            by_role.setdefault(role or self.responsible_role(path), []).append(path)
+        for name, listed in by_role.items():
+            current = self.targets(name).signed.targets
+            missing = [path for path in listed if path not in current]
+            if missing:
+                raise ConfigError(f"role {name!r} does not list target {missing[0][:80]!r}")
+        for name, listed in by_role.items():
+            with self.edit_targets(name) as signed:
+                for path in listed:
+                    del signed.targets[path]
 
     # -- publishing --------------------------------------------------------------------------
 

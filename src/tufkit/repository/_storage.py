@@ -14,7 +14,7 @@ import base64
 import hashlib
 import json
 from collections.abc import Sequence
-from typing import Protocol
+from typing import BinaryIO, Protocol
 
 from tufkit.errors import StorageError
 
@@ -35,6 +35,11 @@ class Storage(Protocol):
 
     def write_metadata(self, filename: str, data: bytes) -> None:
         """Publish *data* as *filename*, atomically."""
+        ...
+
+    def write_target(self, name: str, content: bytes | BinaryIO) -> None:
+        """Publish a target file's *content* as *name* (a checked, ``/``-separated relative
+        path; with consistent snapshots, hash-prefixed), atomically."""
         ...
 
     def read_journal(self) -> bytes | None:

@@ -2,7 +2,8 @@
 
 ``<root>/metadata/`` holds what clients fetch (``N.root.json`` for every N, ``root.json``,
 ``timestamp.json``, ``N.snapshot.json``, ``N.<role>.json``); serve that directory as the metadata
-URL. ``<root>/.tufkit/`` holds the publish journal and is never served. Every file is written to
+URL; ``<root>/targets/`` holds the target files (the targets URL). ``<root>/.tufkit/`` holds the
+publish journal and is never served. Every file is written to
 a temporary file in the same directory and renamed into place, so a web server or a client
 reading the directory sees a whole old file or a whole new one. File names come from
 :func:`~tufkit.repository.metadata_filename` over checked role names; this module refuses any
@@ -12,8 +13,11 @@ other shape of name rather than trusting its caller.
 from __future__ import annotations
 
 import os
+import shutil
+import stat
+from typing import BinaryIO
 
-from tufkit._atomic import write_atomically
+from tufkit._atomic import replace_atomically, write_atomically
 from tufkit.errors import StorageError
 
 __all__ = ["FilesystemStorage"]
@@ -45,6 +49,7 @@ class FilesystemStorage:
     def __init__(self, root: str | os.PathLike[str]) -> None:
         self.root = os.fspath(root)
         self.metadata_dir = os.path.join(self.root, "metadata")
+        self.targets_dir = os.path.join(self.root, "targets")
         self._state_dir = os.path.join(self.root, ".tufkit")
 
     def _ensure_dirs(self) -> None:
@@ -64,8 +69,6 @@ class FilesystemStorage:
         except OSError as exc:
             raise StorageError(f"cannot read {path}: {exc.strerror or exc}") from exc
         with os.fdopen(fd, "rb") as handle:
-            import stat
-
             if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
                 raise StorageError(f"{path} is not a regular file")
             data = handle.read(_MAX_METADATA + 1)
@@ -97,6 +100,42 @@ class FilesystemStorage:
                 is then unchanged).
         """
         self._write(os.path.join(self.metadata_dir, _check_filename(filename)), data)
+
+    def _target_directory(self, name: str) -> str:
+        """Create the directories of target *name* below ``targets/``, refusing symlinks."""
+        segments = name.split("/")
+        if any(s in ("", ".", "..") or s.startswith(".") for s in segments) or "\\" in name:
+            raise StorageError(f"refusing target file name {name[:80]!r}")
+        directory = self.targets_dir
+        for segment in ["", *segments[:-1]]:
+            directory = os.path.join(directory, segment) if segment else directory
+            try:
+                os.mkdir(directory)
+            except FileExistsError:
+                if not stat.S_ISDIR(os.lstat(directory).st_mode):
+                    raise StorageError(f"{directory} is not a directory") from None
+            except OSError as exc:
+                raise StorageError(f"cannot create {directory}: {exc.strerror or exc}") from exc
+        return directory
+
+    def write_target(self, name: str, content: bytes | BinaryIO) -> None:
+        """Publish a target file below ``targets/``, atomically (world-readable).
+
+        Raises:
+            StorageError: a name with an empty, dot or ``..`` segment, a path through a symlink
+                or a non-directory, or a failed write (the old file is then unchanged).
+        """
+        self._ensure_dirs()
+        directory = self._target_directory(name)
+        path = os.path.join(directory, name.rsplit("/", 1)[-1])
+        try:
+            with replace_atomically(path, mode=0o644) as handle:
+                if isinstance(content, bytes):
+                    handle.write(content)
+                else:
+                    shutil.copyfileobj(content, handle, 1024 * 1024)
+        except OSError as exc:
+            raise StorageError(f"cannot write {path}: {exc.strerror or exc}") from exc
 
     def read_journal(self) -> bytes | None:
         """The pending publish journal, or None."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import BinaryIO
+
 __all__ = ["MemoryStorage"]
 
 
@@ -9,11 +11,13 @@ class MemoryStorage:
     """:class:`~tufkit.repository.Storage` in a dict; lost with the process.
 
     Attributes:
-        files: file name -> bytes, as published.
+        files: metadata file name -> bytes, as published.
+        targets: target file name -> bytes, as published.
     """
 
     def __init__(self) -> None:
         self.files: dict[str, bytes] = {}
+        self.targets: dict[str, bytes] = {}
         self._journal: bytes | None = None
 
     def read_metadata(self, filename: str) -> bytes | None:
@@ -23,6 +27,10 @@ class MemoryStorage:
     def write_metadata(self, filename: str, data: bytes) -> None:
         """Publish *data* as *filename*."""
         self.files[filename] = bytes(data)
+
+    def write_target(self, name: str, content: bytes | BinaryIO) -> None:
+        """Publish a target file."""
+        self.targets[name] = bytes(content) if isinstance(content, bytes) else content.read()
 
     def read_journal(self) -> bytes | None:
         """The pending publish journal, or None."""

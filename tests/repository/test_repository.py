@@ -74,15 +74,17 @@ def test_a_role_bumps_once_per_publish_however_many_edits(
     assert client._trusted_set.timestamp.version == 2
 
 
-def test_an_edit_that_changes_nothing_publishes_nothing(
+def test_an_edit_gives_a_new_version_even_without_changes(
     repo: Repository, storage: MemoryStorage
 ) -> None:
-    before = dict(storage.files)
     with repo.edit_targets():
         pass
-    with repo.edit_root():
-        pass
-    assert repo.pending == []
+    assert repo.pending == ["targets"]
+    assert repo.publish() == ["2.targets.json", "2.snapshot.json", "timestamp.json"]
+
+
+def test_nothing_pending_publishes_nothing(repo: Repository, storage: MemoryStorage) -> None:
+    before = dict(storage.files)
     assert repo.publish() == []
     assert storage.files == before
 
@@ -276,17 +278,23 @@ def test_role_names_that_could_touch_the_file_system_are_refused(
 
 
 def test_a_wrongly_signed_publish_is_caught_by_the_reference_client_too(
-    repo: Repository, storage: MemoryStorage, keys: Keys, pytuf_client: PyTufClient
+    storage: MemoryStorage, keys: Keys, pytuf_client: PyTufClient
 ) -> None:
     """The threshold check is not ours alone: bypass it and python-tuf refuses the result."""
+    Repository.create(storage, make_root(keys), signers=keys.all(), clock=lambda: NOW)
     bootstrap = storage.files["1.root.json"]
+    without_targets_key = [*keys.root, *keys.snapshot, *keys.timestamp]
+    repo = Repository.open(storage, signers=without_targets_key, clock=lambda: NOW)
     with repo.edit_targets() as targets:
         targets.targets["x"] = _target(b"x", "x")
-    md = repo.targets()
-    md.signatures.clear()
-    md.sign(keys.spare[0])
-    repo._check_thresholds = lambda roles: None  # type: ignore[method-assign]
-    repo.publish()
+    with pytest.raises(ConfigError, match="targets v2 has 0 valid signatures"):
+        repo.publish()
+    monkey = pytest.MonkeyPatch()
+    monkey.setattr("tufkit.repository._repository._require_threshold", lambda *a: None)
+    try:
+        repo.publish()
+    finally:
+        monkey.undo()
     with pytest.raises(PyTufUnsigned):
         pytuf_client(storage, bootstrap)
 

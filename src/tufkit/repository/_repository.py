@@ -20,6 +20,9 @@ does not stage partly signed roles for other keyholders.
 from __future__ import annotations
 
 import contextlib
+import copy
+import json
+import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -61,7 +64,34 @@ def _utc_now() -> datetime:
 
 def _copy(md: Metadata[RoleType], kind: type[RoleType]) -> RoleType:
     """A detached copy of *md*'s signed content, to edit without touching the original."""
+    signed = md.signed
+    if isinstance(signed, Snapshot):  # the large one of the online roles: copy its entries
+        return Snapshot(
+            signed.version,
+            signed.spec_version,
+            signed.expires,
+            dict(signed.meta),  # MetaFile entries are replaced, never changed in place
+            copy.deepcopy(signed.unrecognized_fields),
+        )
     return Metadata.from_bytes_as(md.to_bytes(), kind).signed
+
+
+_CONTROL = re.compile(rb"[\x00-\x1f]")
+
+
+def _file_bytes(md: Metadata[Any], payload: bytes) -> bytes:
+    """The file a signed document is published as, reusing the canonical bytes just signed.
+
+    Canonical JSON of the signed part is the compact sorted JSON that :meth:`Metadata.to_bytes`
+    writes, unless a string holds a control character (canonical JSON leaves those raw, which
+    is not valid JSON): then, and with extra envelope fields, the document is encoded again.
+    """
+    if md.unrecognized_fields or _CONTROL.search(payload):
+        return md.to_bytes()
+    signatures = json.dumps(
+        [sig.to_dict() for sig in md.signatures.values()], separators=(",", ":"), sort_keys=True
+    ).encode()
+    return b'{"signatures":' + signatures + b',"signed":' + payload + b"}"
 
 
 class Repository:
@@ -97,6 +127,8 @@ class Repository:
         self._snapshot = snapshot
         self._targets: dict[str, Metadata[Targets]] = {}
         self._pending: dict[str, Metadata[Any]] = {}
+        self._delegators: dict[str, tuple[str, Delegator]] = {}
+        self._encoded: dict[str, bytes] = {}  # role -> file bytes of its signed pending version
         self._signers: dict[str, Signer] = {}
         self.policy = policy or ExpiryPolicy()
         self._clock = clock or _utc_now
@@ -146,9 +178,8 @@ class Repository:
             clock=clock,
         )
         repo._targets["targets"] = Metadata(targets)
-        for role, md in (("root", repo._root), ("targets", repo._targets["targets"])):
-            repo._sign(role, md)
-            repo._pending[role] = md
+        repo._pending["root"] = repo._root
+        repo._pending["targets"] = repo._targets["targets"]
         repo._initial = True
         repo.publish()
         return repo
@@ -275,13 +306,17 @@ class Repository:
 
     @contextlib.contextmanager
     def edit_root(self) -> Iterator[Root]:
-        """Edit root; on a clean exit with changes, it becomes the next root version.
+        """Edit root; on a clean exit it becomes the next root version.
+
+        Every edit that ends without an exception gives the role a new version, whether or not
+        its content changed (an exception abandons the edit and changes nothing).
 
         Yields:
             a copy of root's signed content to change (keys, roles, thresholds, fields).
         """
-        with self._edit("root", self.root, Root) as signed:
-            yield signed
+        signed = _copy(self.root, Root)
+        yield signed
+        self._stage("root", signed)
 
     @contextlib.contextmanager
     def edit_targets(self, role: str = "targets") -> Iterator[Targets]:
@@ -301,25 +336,13 @@ class Repository:
             raise ConfigError(f"{role!r} is not a targets role")
         if role != "targets":
             self._delegator_of(role)  # refuse roles nobody delegates to
-        try:
-            current = self.targets(role)
-        except ConfigError:
-            if self.published_version(role):
-                raise
-            current = Metadata(Targets(1))
-        with self._edit(role, current, Targets) as signed:
-            yield signed
-
-    @contextlib.contextmanager
-    def _edit(
-        self, role: str, current: Metadata[RoleType], kind: type[RoleType]
-    ) -> Iterator[RoleType]:
-        signed = _copy(current, kind)
-        before = signed.to_dict()
+        if role in self._pending or self.published_version(role):
+            signed = _copy(self.targets(role), Targets)
+        else:
+            signed = Targets(1)
         yield signed
-        never_published = not self.published_version(role) and role not in self._pending
-        if never_published or signed.to_dict() != before:
-            self._stage(role, signed)
+        self._delegators.clear()  # the edit may have changed delegations
+        self._stage(role, signed)
 
     def bump(self, *roles: str) -> None:
         """Give each of *roles* a new version and expiry without changing its content.
@@ -341,28 +364,45 @@ class Repository:
                 self._stage(role, _copy(self.targets(role), Targets))
 
     def _stage(self, role: str, signed: Signed) -> None:
+        """Make *signed* the next version of *role* (signed when published)."""
         signed.version = self.published_version(role) + 1
         signed.expires = self._clock() + self.policy.lifetime(role)
-        md: Metadata[Any] = Metadata(signed)
-        self._sign(role, md)
-        self._pending[role] = md
+        self._pending[role] = Metadata(signed)
 
     def _sign(self, role: str, md: Metadata[Any]) -> None:
-        keyids: set[str] = set()
+        """Sign *md* with every available signer that a verifier of *role* would count.
+
+        Raises:
+            ConfigError: fewer distinct authorised keys signed than a threshold requires.
+        """
+        checks: list[tuple[str, Delegator]]
         if role == "root":
-            keyids.update(self._root.signed.roles["root"].keyids)
-            keyids.update(md.signed.roles["root"].keyids)
+            checks = [("new root", md.signed)]
+            if not self._initial:
+                checks.insert(0, (f"root v{self._root.signed.version}", self._root.signed))
         else:
-            _, delegator = self._delegator_of(role)
-            keyids.update(delegator.get_delegated_role(role).keyids)
+            checks = [self._delegator_of(role)]
         md.signatures.clear()
-        for keyid in sorted(keyids & set(self._signers)):
-            md.sign(self._signers[keyid])
+        wanted = {kid for _, d in checks for kid in d.get_delegated_role(role).keyids}
+        payload = md.signed_bytes
+        self._encoded.pop(role, None)
+        for keyid in sorted(wanted & set(self._signers)):
+            signature = self._signers[keyid].sign(payload)
+            md.signatures[signature.keyid] = signature
+        for by, delegator in checks:
+            _require_threshold(role, md, by, delegator)
+        self._encoded[role] = _file_bytes(md, payload)
 
     def _delegator_of(self, role: str) -> tuple[str, Delegator]:
         """The role delegating to *role*, as it will be published next, and its name."""
         if role in TOP_LEVEL_ROLE_NAMES:
             return "root", self.root.signed
+        cached = self._delegators.get(role)
+        if cached is None:
+            cached = self._delegators[role] = self._search_delegator(role)
+        return cached
+
+    def _search_delegator(self, role: str) -> tuple[str, Delegator]:
         seen: set[str] = set()
         queue = ["targets"]
         while queue:
@@ -497,28 +537,40 @@ class Repository:
     # -- publishing --------------------------------------------------------------------------
 
     def publish(self) -> list[str]:
-        """Publish every pending edit, with new snapshot and timestamp as needed.
+        """Sign and publish every pending edit, with new snapshot and timestamp as needed.
 
         Returns:
             the files written, in order.
 
         Raises:
-            ConfigError: a new version lacks signatures from a threshold of its keys (nothing
-                is written; sign it and publish again).
-            StorageError: the storage failed part-way; :meth:`open` completes the publish.
+            ConfigError: a new version cannot get signatures from a threshold of its keys with
+                the signers available (nothing is written; edits stay pending).
+            StorageError: the storage failed part-way (:meth:`open` completes the publish), or
+                an earlier publish was interrupted and is not completed yet.
         """
+        if self._storage.read_journal() is not None:
+            raise StorageError(
+                "an interrupted publish is pending; open the repository again to complete it"
+            )
         self._create_new_delegated_roles()
-        self._check_thresholds(r for r in self._pending if r not in ("snapshot", "timestamp"))
-        targets_roles = [r for r in self._pending if r not in ("root", "snapshot", "timestamp")]
-        root_changed_keys = "root" in self._pending and any(
-            self._pending["root"].signed.roles[r] != self._root.signed.roles[r]
-            for r in ("snapshot", "timestamp")
-        )
-        if targets_roles or root_changed_keys or "snapshot" in self._pending:
-            self._new_snapshot(targets_roles)
-        if "snapshot" in self._pending or root_changed_keys or "timestamp" in self._pending:
-            self._new_timestamp()
-        self._check_thresholds(r for r in ("snapshot", "timestamp") if r in self._pending)
+        pending = dict(self._pending)
+        try:
+            for role in [r for r in self._pending if r not in ("snapshot", "timestamp")]:
+                self._sign(role, self._pending[role])
+            targets_roles = [r for r in self._pending if r not in ("root", "snapshot", "timestamp")]
+            root_changed_keys = "root" in self._pending and any(
+                self._pending["root"].signed.roles[r] != self._root.signed.roles[r]
+                for r in ("snapshot", "timestamp")
+            )
+            if targets_roles or root_changed_keys or "snapshot" in self._pending:
+                self._new_snapshot(targets_roles)
+                self._sign("snapshot", self._pending["snapshot"])
+            if "snapshot" in self._pending or root_changed_keys or "timestamp" in self._pending:
+                self._new_timestamp()
+                self._sign("timestamp", self._pending["timestamp"])
+        except BaseException:
+            self._pending = pending  # snapshot and timestamp made here are dropped again
+            raise
         files = self._plan(targets_roles)
         if not files:
             return []
@@ -554,40 +606,19 @@ class Repository:
 
     def _new_timestamp(self) -> None:
         snapshot = self._pending.get("snapshot")
-        data = snapshot.to_bytes() if snapshot is not None else None
+        data = self._encoded.get("snapshot") if snapshot is not None else None
         signed = _copy(self._timestamp, Timestamp)
         if snapshot is not None and data is not None:
             length, hashes = hash_digests(data, ["sha256"])
             signed.snapshot_meta = MetaFile(snapshot.signed.version, length, hashes)
         self._stage("timestamp", signed)
 
-    def _check_thresholds(self, roles: Iterable[str]) -> None:
-        for role in roles:
-            md = self._pending[role]
-            payload = md.signed_bytes
-            if role == "root":
-                checks: list[tuple[str, Delegator]] = [("new root", md.signed)]
-                if not self._initial:
-                    checks.insert(0, (f"root v{self._root.signed.version}", self._root.signed))
-            else:
-                name, delegator = self._delegator_of(role)
-                checks = [(name, delegator)]
-            for by, delegator in checks:
-                result = delegator.get_verification_result(role, payload, md.signatures)
-                if not result.verified:
-                    missing = sorted(kid[:16] for kid in result.unsigned)
-                    raise ConfigError(
-                        f"{role} v{md.signed.version} has {len(result.signed)} valid "
-                        f"signatures, threshold {result.threshold} (as {by} requires); "
-                        f"unsigned keys: {', '.join(missing) or 'none listed'}"
-                    )
-
     def _plan(self, targets_roles: list[str]) -> list[tuple[str, bytes]]:
         """The files to write, in the order that keeps every published state consistent."""
         files: list[tuple[str, bytes]] = []
         root = self._pending.get("root")
         if root is not None:
-            data = root.to_bytes()
+            data = self._encoded["root"]
             files += [(metadata_filename("root", root.signed.version), data), ("root.json", data)]
         consistent = bool(self.root.signed.consistent_snapshot)
         ordered = [r for r in targets_roles if r != "targets"]
@@ -596,14 +627,15 @@ class Repository:
             md = self._pending.get(role)
             if md is not None:
                 version = md.signed.version if consistent else None
-                files.append((metadata_filename(role, version), md.to_bytes()))
+                files.append((metadata_filename(role, version), self._encoded[role]))
         timestamp = self._pending.get("timestamp")
         if timestamp is not None:
-            files.append(("timestamp.json", timestamp.to_bytes()))
+            files.append(("timestamp.json", self._encoded["timestamp"]))
         return files
 
     def _adopt_pending(self) -> None:
         pending, self._pending = self._pending, {}
+        self._encoded.clear()
         self._initial = False
         for role, md in pending.items():
             if role == "root":
@@ -614,6 +646,27 @@ class Repository:
                 self._snapshot = md
             else:
                 self._targets[role] = md
+
+
+def _require_threshold(role: str, md: Metadata[Any], by: str, delegator: Delegator) -> None:
+    """Raise unless a threshold of *role*'s distinct keys (per *delegator*) signed *md*.
+
+    The signatures were just made by this process over the current content, so they are counted
+    by key, not verified again; keys that are the same key material count once.
+    """
+    delegated = delegator.get_delegated_role(role)
+    identities = set()
+    for keyid in delegated.keyids:
+        key = delegator.get_key(keyid)
+        if key is not None and keyid in md.signatures:
+            identities.add(key.identity())
+    if len(identities) < delegated.threshold:
+        missing = sorted(k[:16] for k in delegated.keyids if k not in md.signatures)
+        raise ConfigError(
+            f"{role} v{md.signed.version} has {len(identities)} valid signatures, threshold "
+            f"{delegated.threshold} (as {by} requires); no signer for keys: "
+            f"{', '.join(missing) or 'none'}"
+        )
 
 
 def _apply(storage: Storage, files: list[tuple[str, bytes]]) -> None:

@@ -16,7 +16,7 @@ import pytest
 
 from tufkit.crypto import generate
 from tufkit.errors import FormatError
-from tufkit.metadata import Metadata, Root, Snapshot, Targets, Timestamp
+from tufkit.metadata import Metadata, MetaFile, Root, Snapshot, Targets, Timestamp
 
 SIGNER = generate("ed25519")
 KEY = SIGNER.public_key
@@ -536,3 +536,32 @@ def test_targets_fast_and_general_paths_agree(role: str) -> None:
     assert dict(fast2.signed.targets) == dict(general.signed.targets)
     assert fast.verification_payload == md.signed_bytes
     assert KEY.verify_signature(fast.signatures[KID], fast.verification_payload)
+
+
+@pytest.mark.parametrize(
+    "spoil",
+    [
+        lambda m: setattr(m, "version", 1.5),
+        lambda m: setattr(m, "length", 2.0),
+        lambda m: setattr(m, "hashes", {"sha256": 7}),
+        lambda m: setattr(m, "unrecognized_fields", {"x": 0.5}),
+    ],
+)
+def test_snapshot_entries_are_type_checked_when_written(spoil: Any) -> None:
+    """The snapshot's fast encoder still refuses what JSON or canonical JSON cannot hold."""
+    entry = MetaFile(1, 10, {"sha256": "ab" * 32})
+    md = Metadata(Snapshot(meta={"targets.json": MetaFile(1), "bin-0.json": entry}))
+    spoil(entry)
+    with pytest.raises(TypeError):
+        md.to_bytes()
+    with pytest.raises(TypeError):
+        _ = md.signed_bytes
+
+
+def test_snapshot_bytes_are_canonical_and_equal_the_generic_encoding() -> None:
+    from tufkit.canonical import encode_canonical
+
+    meta = {f"bin-{i:x}.json": MetaFile(i + 1) for i in range(300)}
+    meta["targets.json"] = MetaFile(3, 120, {"sha256": "cd" * 32}, {"custom": [1, "x"]})
+    md = Metadata(Snapshot(meta=meta))
+    assert md.signed_bytes == encode_canonical(md.signed.to_dict())

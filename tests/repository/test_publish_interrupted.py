@@ -13,8 +13,8 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from repo_support import NOW, Keys, PyTufClient, make_root
 
-from conftest import NOW, Keys, PyTufClient, make_root
 from tufkit.crypto import CryptoSigner
 from tufkit.errors import StorageError
 from tufkit.metadata import TargetFile

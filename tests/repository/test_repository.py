@@ -10,9 +10,9 @@ import hashlib
 from datetime import timedelta
 
 import pytest
+from repo_support import NOW, Keys, PyTufClient, make_root
 from tuf.api.exceptions import UnsignedMetadataError as PyTufUnsigned
 
-from conftest import NOW, Keys, PyTufClient, make_root
 from tufkit.errors import ConfigError, StorageError
 from tufkit.metadata import DelegatedRole, Delegations, Metadata, SuccinctRoles, TargetFile
 from tufkit.repository import ExpiryPolicy, MemoryStorage, Repository

@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from repo_support import Keys, PyTufClient, make_root
 from tuf.ngclient import Updater as PyTufUpdater
 
-from conftest import Keys, PyTufClient, make_root
 from tufkit.client import Updater
 from tufkit.crypto import CryptoSigner
 from tufkit.errors import ConfigError

@@ -182,7 +182,7 @@ class Metadata(Generic[RoleType]):
 
     def _encodable_signed(self) -> tuple[Any, bool]:
         """The signed content ready for the encoder, and whether it is already type-checked."""
-        if isinstance(self.signed, Targets):
+        if isinstance(self.signed, Targets | Snapshot):
             return self.signed._to_encodable(), True
         return self.signed.to_dict(), False
 

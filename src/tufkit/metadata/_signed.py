@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
+from tufkit.canonical import check_json
 from tufkit.crypto import Key, Signature
 from tufkit.errors import FormatError
 from tufkit.metadata._fields import (
@@ -333,3 +334,36 @@ class Snapshot(Signed):
         out = self._common_to_dict()
         out["meta"] = {name: entry.to_dict() for name, entry in self.meta.items()}
         return out
+
+    def _to_encodable(self) -> dict[str, Any]:
+        """The signed object, type-checked for the trusted encoder without a generic walk over
+        every entry (a snapshot of hashed bins lists tens of thousands of roles).
+
+        Raises:
+            TypeError: a field holds a float or a type JSON cannot express.
+            ValueError: nesting deeper than the supported limit.
+        """
+        out = self._common_to_dict()
+        check_json(out)
+        meta: dict[str, Any] = {}
+        for name, entry in self.meta.items():
+            if type(name) is not str:
+                raise TypeError(f"snapshot meta names must be strings, not {type_name(name)}")
+            meta[name] = _plain_metafile(entry)
+        out["meta"] = meta
+        return out
+
+
+def _plain_metafile(entry: MetaFile) -> dict[str, Any]:
+    """*entry* as a dict, its field types checked (the generic walk only for extra fields)."""
+    version, length, hashes = entry.version, entry.length, entry.hashes
+    if type(version) is not int or (length is not None and type(length) is not int):
+        raise TypeError("metafile version and length must be integers")
+    out = entry.to_dict()
+    if hashes is not None and not all(
+        type(k) is str and type(v) is str for k, v in hashes.items()
+    ):
+        raise TypeError("metafile hashes must map strings to strings")
+    if entry.unrecognized_fields:
+        check_json(entry.unrecognized_fields)
+    return out

@@ -41,6 +41,14 @@ def _check_filename(filename: str) -> str:
     return filename
 
 
+def _write_in_place(path: str, data: bytes) -> None:
+    """Create or overwrite *path* with *data*, never through a symlink."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+    fd = os.open(path, flags, 0o644)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+
+
 class FilesystemStorage:
     """:class:`~tufkit.repository.Storage` in a directory.
 
@@ -53,6 +61,7 @@ class FilesystemStorage:
         self.metadata_dir = os.path.join(self.root, "metadata")
         self.targets_dir = os.path.join(self.root, "targets")
         self._state_dir = os.path.join(self.root, ".tufkit")
+        self._dirs_made = False
 
     def _ensure_dirs(self) -> None:
         try:
@@ -78,12 +87,17 @@ class FilesystemStorage:
             raise StorageError(f"{path} is larger than {_MAX_METADATA} bytes")
         return data
 
-    def _write(self, path: str, data: bytes) -> None:
-        self._ensure_dirs()
+    def _write(self, path: str, data: bytes, *, in_place: bool = False) -> None:
+        if not self._dirs_made:
+            self._ensure_dirs()
+            self._dirs_made = True
         try:
             # not fsynced one by one: the durable journal replays them after a power cut, and
             # remove_journal() flushes them all first
-            write_atomically(path, data, mode=0o644, durable=False)
+            if in_place:
+                _write_in_place(path, data)
+            else:
+                write_atomically(path, data, mode=0o644, durable=False)
         except OSError as exc:
             raise StorageError(f"cannot write {path}: {exc.strerror or exc}") from exc
 
@@ -103,7 +117,13 @@ class FilesystemStorage:
             StorageError: the name is not a metadata file name, or the write failed (the old file
                 is then unchanged).
         """
-        self._write(os.path.join(self.metadata_dir, _check_filename(filename)), data)
+        name = _check_filename(filename)
+        # A versioned file other than root is fetched only once a snapshot or timestamp written
+        # after it names it, so nobody reads it half-written: it is written in place. Root
+        # versions (clients probe for the next one) and unversioned names are renamed into place.
+        version, _, role = name.partition(".")
+        in_place = version.isdigit() and role != "root.json"
+        self._write(os.path.join(self.metadata_dir, name), data, in_place=in_place)
 
     def _target_directory(self, name: str) -> str:
         """Create the directories of target *name* below ``targets/``, refusing symlinks."""

@@ -1,5 +1,6 @@
-"""A publish interrupted at any write: clients see the old state or the new one, and the next
-``Repository.open`` completes the publish with the very bytes first planned."""
+"""A publish interrupted at any write: clients see the old state or the new one; a publish
+stopped before its journal is simply redone, one stopped after is completed by the next
+``Repository.open`` with the very bytes first planned."""
 
 from __future__ import annotations
 
@@ -20,7 +21,10 @@ from tufkit.errors import StorageError
 from tufkit.metadata import TargetFile
 from tufkit.repository import FilesystemStorage, MemoryStorage, Repository
 
-pytestmark = pytest.mark.integration
+# One publish: a root edit and a target; written as 2.targets.json, 2.snapshot.json (named by
+# nothing yet), then the journal, then 2.root.json, root.json, timestamp.json.
+WRITES = ["2.targets.json", "2.snapshot.json", "2.root.json", "root.json", "timestamp.json"]
+JOURNALLED_FROM = 3  # the first write after the journal
 
 
 class CrashError(Exception):
@@ -30,9 +34,9 @@ class CrashError(Exception):
 class CrashingStorage(MemoryStorage):
     """Memory storage whose metadata writes fail from the *fail_at*-th on."""
 
-    def __init__(self, fail_at: int) -> None:
+    def __init__(self) -> None:
         super().__init__()
-        self.fail_at = fail_at
+        self.fail_at = 10**9
         self.writes = 0
 
     def write_metadata(self, filename: str, data: bytes) -> None:
@@ -42,71 +46,91 @@ class CrashingStorage(MemoryStorage):
         super().write_metadata(filename, data)
 
 
-def _edit_target(repo: Repository, path: str) -> None:
+def _edit(repo: Repository, keys: Keys, path: str = "new.txt") -> None:
     data = path.encode()
     with repo.edit_targets() as targets:
         targets.targets[path] = TargetFile(
             len(data), {"sha256": hashlib.sha256(data).hexdigest()}, path
         )
+    with repo.edit_root() as root:
+        root.add_key(keys.spare[3].public_key, "root")  # threshold unchanged
 
 
 def _published(keys: Keys) -> tuple[CrashingStorage, bytes]:
-    storage = CrashingStorage(fail_at=10**9)
+    storage = CrashingStorage()
     Repository.create(storage, make_root(keys), signers=keys.all(), clock=lambda: NOW)
     return storage, storage.files["1.root.json"]
 
 
-@pytest.mark.parametrize("fail_at", [1, 2, 3])
-def test_a_targets_publish_stopped_at_each_write_is_completed_on_open(
+def _crash_publish(storage: CrashingStorage, keys: Keys, fail_at: int) -> Repository:
+    repo = Repository.open(storage, signers=keys.all(), clock=lambda: NOW)
+    _edit(repo, keys)
+    storage.writes, storage.fail_at = 0, fail_at
+    with pytest.raises(CrashError, match=WRITES[fail_at - 1]):
+        repo.publish()
+    storage.fail_at = 10**9
+    return repo
+
+
+def test_the_publish_writes_what_these_tests_assume(keys: Keys) -> None:
+    storage, _ = _published(keys)
+    repo = Repository.open(storage, signers=keys.all(), clock=lambda: NOW)
+    _edit(repo, keys)
+    assert repo.publish() == WRITES
+
+
+@pytest.mark.parametrize("fail_at", range(1, JOURNALLED_FROM))
+def test_a_publish_stopped_before_its_journal_leaves_the_old_state_and_can_be_redone(
     keys: Keys, pytuf_client: PyTufClient, fail_at: int
 ) -> None:
     storage, bootstrap = _published(keys)
-    repo = Repository.open(storage, signers=keys.all(), clock=lambda: NOW)
-    _edit_target(repo, "new.txt")
-    storage.writes, storage.fail_at = 0, fail_at
-    with pytest.raises(CrashError):
-        repo.publish()
-    journal = storage.read_journal()
-    assert journal is not None
-    # meanwhile a client sees a consistent repository: the old state
-    client = pytuf_client(storage, bootstrap)
-    assert client._trusted_set.targets.version == 1
-    # the next process completes the publish from the journal
-    storage.fail_at = 10**9
-    reopened = Repository.open(storage, signers=keys.all(), clock=lambda: NOW)
+    _crash_publish(storage, keys, fail_at)
     assert storage.read_journal() is None
-    assert reopened.targets().signed.version == 2
-    assert "new.txt" in reopened.targets().signed.targets
     client = pytuf_client(storage, bootstrap)
+    assert client._trusted_set.root.version == 1
+    assert client._trusted_set.targets.version == 1
+    repo = Repository.open(storage, signers=keys.all(), clock=lambda: NOW)
+    assert repo.targets().signed.version == 1
+    _edit(repo, keys)
+    assert repo.publish() == WRITES
+    client = pytuf_client(storage, bootstrap)
+    assert client._trusted_set.root.version == 2
     assert client._trusted_set.targets.version == 2
 
 
-def test_the_completed_publish_writes_the_bytes_first_planned(keys: Keys) -> None:
-    storage, _ = _published(keys)
-    repo = Repository.open(storage, signers=keys.all(), clock=lambda: NOW)
-    _edit_target(repo, "new.txt")
-    storage.writes, storage.fail_at = 0, 2  # 2.targets.json is written, the rest is not
-    with pytest.raises(CrashError):
-        repo.publish()
-    first = storage.files["2.targets.json"]
-    storage.fail_at = 10**9
+@pytest.mark.parametrize("fail_at", range(JOURNALLED_FROM, len(WRITES) + 1))
+def test_a_publish_stopped_after_its_journal_is_completed_with_the_same_bytes(
+    keys: Keys, pytuf_client: PyTufClient, fail_at: int
+) -> None:
+    storage, bootstrap = _published(keys)
+    crashed = _crash_publish(storage, keys, fail_at)
+    assert storage.read_journal() is not None
+    already_written = {name: storage.files[name] for name in WRITES[: fail_at - 1]}
+    # meanwhile a client sees a consistent repository (old targets, perhaps already root v2)
+    client = pytuf_client(storage, bootstrap)
+    assert client._trusted_set.targets.version == 1
+    # a publish on top of an unfinished one is refused
+    with pytest.raises(StorageError, match="interrupted publish is pending"):
+        crashed.publish()
     later = NOW.replace(year=2031)
-    Repository.open(storage, signers=keys.all(), clock=lambda: later)
-    assert storage.files["2.targets.json"] == first  # not re-signed with a new expiry
+    reopened = Repository.open(storage, signers=keys.all(), clock=lambda: later)
+    assert storage.read_journal() is None
+    for name, data in already_written.items():  # not re-signed with the later clock
+        assert storage.files[name] == data, name
+    assert reopened.root.signed.version == 2
+    assert reopened.targets().signed.version == 2
+    client = pytuf_client(storage, bootstrap)
+    assert client._trusted_set.root.version == 2
+    assert client.get_targetinfo("new.txt") is not None
 
 
 def test_a_tampered_journal_is_refused_not_half_applied(keys: Keys) -> None:
     storage, _ = _published(keys)
-    repo = Repository.open(storage, signers=keys.all(), clock=lambda: NOW)
-    _edit_target(repo, "new.txt")
-    storage.writes, storage.fail_at = 0, 1
-    with pytest.raises(CrashError):
-        repo.publish()
+    _crash_publish(storage, keys, JOURNALLED_FROM)
     journal = storage.read_journal()
     assert journal is not None
     storage.write_journal(journal[:-10])
     before = dict(storage.files)
-    storage.fail_at = 10**9
     with pytest.raises(StorageError, match="unreadable publish journal"):
         Repository.open(storage, signers=keys.all())
     assert storage.files == before
@@ -128,15 +152,15 @@ def _child_program(kill_at: int) -> str:
                     os.kill(os.getpid(), signal.SIGKILL)
                 super().write_metadata(filename, data)
 
-        uris = json.loads(os.environ["SIGNERS"])
-        signers = [signer_from_uri(uri) for uri in uris]
+        signers = [signer_from_uri(uri) for uri in json.loads(os.environ["SIGNERS"])]
         repo = Repository.open(Killing(sys.argv[1]), signers=signers)
-        data = b"payload"
+        data = b"new.txt"
         with repo.edit_targets() as targets:
-            targets.targets["p.bin"] = TargetFile(
-                len(data), {{"sha256": hashlib.sha256(data).hexdigest()}}, "p.bin"
+            targets.targets["new.txt"] = TargetFile(
+                len(data), {{"sha256": hashlib.sha256(data).hexdigest()}}, "new.txt"
             )
-        repo.bump("timestamp")
+        with repo.edit_root() as root:
+            root.add_key(signers[-1].public_key, "root")
         print(repo.publish())
         """
     )
@@ -151,15 +175,17 @@ def _signer_uris(signers: list[CryptoSigner], directory: Path) -> list[str]:
     return uris
 
 
-@pytest.mark.parametrize("kill_at", [1, 2, 3])
-def test_a_publish_killed_by_sigkill_at_each_write_is_completed_by_the_next_open(
+@pytest.mark.integration
+@pytest.mark.parametrize("kill_at", range(1, len(WRITES) + 1))
+def test_a_publish_killed_by_sigkill_at_each_write_then_a_client_and_a_republish(
     keys: Keys, tmp_path: Path, pytuf_client: PyTufClient, kill_at: int
 ) -> None:
     root_dir = tmp_path / "repo"
     storage = FilesystemStorage(root_dir)
     Repository.create(storage, make_root(keys), signers=keys.all())
     bootstrap = (root_dir / "metadata" / "1.root.json").read_bytes()
-    env = {**os.environ, "SIGNERS": json.dumps(_signer_uris(keys.all(), tmp_path))}
+    uris = _signer_uris([*keys.all(), keys.spare[3]], tmp_path)
+    env = {**os.environ, "SIGNERS": json.dumps(uris)}
     child = subprocess.run(
         [sys.executable, "-c", _child_program(kill_at), str(root_dir)],
         env=env,
@@ -169,11 +195,18 @@ def test_a_publish_killed_by_sigkill_at_each_write_is_completed_by_the_next_open
         check=False,
     )
     assert child.returncode == -signal.SIGKILL, child.stderr
-    assert (root_dir / ".tufkit" / "publish.journal").exists()
+    journal = root_dir / ".tufkit" / "publish.journal"
+    assert journal.exists() == (kill_at >= JOURNALLED_FROM)
     assert pytuf_client(storage, bootstrap)._trusted_set.targets.version == 1
-    Repository.open(storage, signers=keys.all())
-    assert not (root_dir / ".tufkit" / "publish.journal").exists()
+    repo = Repository.open(storage, signers=keys.all())
+    assert not journal.exists()
     assert not [p for p in (root_dir / "metadata").iterdir() if p.name.startswith(".")]
+    if kill_at < JOURNALLED_FROM:  # nothing was published: publish again
+        assert repo.targets().signed.version == 1
+        repo.add_signer(keys.spare[3])
+        _edit(repo, keys)
+        repo.publish()
     client = pytuf_client(storage, bootstrap)
+    assert client._trusted_set.root.version == 2
     assert client._trusted_set.targets.version == 2
-    assert client.get_targetinfo("p.bin") is not None
+    assert client.get_targetinfo("new.txt") is not None

@@ -195,7 +195,7 @@ def test_rotating_the_timestamp_key_re_signs_timestamp_in_the_same_publish(
         root.revoke_key(keys.timestamp[0].public_key.keyid, "timestamp")
         root.add_key(new_key.public_key, "timestamp")
     written = repo.publish()
-    assert written == ["2.root.json", "root.json", "2.snapshot.json", "timestamp.json"]
+    assert written == ["2.snapshot.json", "2.root.json", "root.json", "timestamp.json"]
     ts = Metadata.from_bytes(storage.files["timestamp.json"])
     assert list(ts.signatures) == [new_key.public_key.keyid]
     client = pytuf_client(storage, bootstrap)

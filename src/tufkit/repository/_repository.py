@@ -3,15 +3,18 @@
 :class:`Repository` holds the published state (read back from a :class:`Storage`) and the edits
 not yet published. Each edit context (:meth:`Repository.edit_root`,
 :meth:`Repository.edit_targets`) works on a copy: leaving it with an exception changes nothing;
-leaving it normally, with the content changed, gives the role its next version (one above the
-published one, however many edits precede a publish), an expiry from the
-:class:`ExpiryPolicy`, and signatures from every signer given that the role's delegator
-authorises. :meth:`Repository.publish` then refuses unless every new version meets its threshold
-(a new root: the old root's threshold *and* its own), makes snapshot and timestamp only when
-something they cover changed, and writes delegated roles, top-level targets, snapshot and
-timestamp last, after saving the whole plan to a journal, so that clients never see a half
-published state and a publish killed at any write is completed, byte for byte, by the next
-:meth:`Repository.open`.
+leaving it normally gives the role its next version (one above the published one, however many
+edits precede a publish) and an expiry from the :class:`ExpiryPolicy`.
+:meth:`Repository.publish` signs each new version with every signer given that its delegator
+authorises, refuses unless each meets its threshold (a new root: the old root's threshold *and*
+its own), and makes snapshot and timestamp only when something they cover changed.
+
+Publishing is ordered so that clients never see a half-published state: first the files that
+nobody reads before a later file names them (versioned targets roles and snapshot), made
+durable; then a journal of the files clients read by name (root versions, which clients probe
+for, unversioned names, and timestamp last); then those files. A publish killed before the
+journal leaves the published state as it was (the next publish redoes it); one killed after is
+completed, with the very bytes first planned, by the next :meth:`Repository.open`.
 
 This module does not read or write files itself (the storage does), does not generate keys, and
 does not stage partly signed roles for other keyholders.
@@ -571,13 +574,16 @@ class Repository:
         except BaseException:
             self._pending = pending  # snapshot and timestamp made here are dropped again
             raise
-        files = self._plan(targets_roles)
-        if not files:
+        unreferenced, visible = self._plan(targets_roles)
+        if not unreferenced and not visible:
             return []
-        self._storage.write_journal(encode_journal(files))
-        _apply(self._storage, files)
+        for name, data in unreferenced:
+            self._storage.write_metadata(name, data)
+        self._storage.flush()  # durable before anything that names them is written
+        self._storage.write_journal(encode_journal(visible))
+        _apply(self._storage, visible)
         self._adopt_pending()
-        return [name for name, _ in files]
+        return [name for name, _ in [*unreferenced, *visible]]
 
     def _create_new_delegated_roles(self) -> None:
         """Give every role that a pending edit delegates to, and that does not exist yet, an
@@ -613,13 +619,18 @@ class Repository:
             signed.snapshot_meta = MetaFile(snapshot.signed.version, length, hashes)
         self._stage("timestamp", signed)
 
-    def _plan(self, targets_roles: list[str]) -> list[tuple[str, bytes]]:
-        """The files to write, in the order that keeps every published state consistent."""
-        files: list[tuple[str, bytes]] = []
+    def _plan(
+        self, targets_roles: list[str]
+    ) -> tuple[list[tuple[str, bytes]], list[tuple[str, bytes]]]:
+        """The files to write: first those nobody reads before a later file names them
+        (versioned targets roles and snapshot), then, in order, those clients read by name
+        (root versions, which clients probe for, unversioned names, timestamp last)."""
+        unreferenced: list[tuple[str, bytes]] = []
+        visible: list[tuple[str, bytes]] = []
         root = self._pending.get("root")
         if root is not None:
             data = self._encoded["root"]
-            files += [(metadata_filename("root", root.signed.version), data), ("root.json", data)]
+            visible += [(metadata_filename("root", root.signed.version), data), ("root.json", data)]
         consistent = bool(self.root.signed.consistent_snapshot)
         ordered = [r for r in targets_roles if r != "targets"]
         ordered += [r for r in targets_roles if r == "targets"]
@@ -627,11 +638,11 @@ class Repository:
             md = self._pending.get(role)
             if md is not None:
                 version = md.signed.version if consistent else None
-                files.append((metadata_filename(role, version), self._encoded[role]))
-        timestamp = self._pending.get("timestamp")
-        if timestamp is not None:
-            files.append(("timestamp.json", self._encoded["timestamp"]))
-        return files
+                entry = (metadata_filename(role, version), self._encoded[role])
+                (unreferenced if consistent else visible).append(entry)
+        if "timestamp" in self._pending:
+            visible.append(("timestamp.json", self._encoded["timestamp"]))
+        return unreferenced, visible
 
     def _adopt_pending(self) -> None:
         pending, self._pending = self._pending, {}
@@ -670,8 +681,10 @@ def _require_threshold(role: str, md: Metadata[Any], by: str, delegator: Delegat
 
 
 def _apply(storage: Storage, files: list[tuple[str, bytes]]) -> None:
+    """Write the journalled files in order, make them durable, then drop the journal."""
     for name, data in files:
         storage.write_metadata(name, data)
+    storage.flush()
     storage.remove_journal()
 
 

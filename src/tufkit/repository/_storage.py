@@ -1,9 +1,10 @@
 """The storage a repository publishes to: the protocol, and the publish journal's format.
 
-A backend stores published metadata files by name and one *journal*: the list of files a publish
-is about to write, saved whole before the first of them. A publish killed half-way is finished
-from the journal by the next :meth:`Repository.open <tufkit.repository.Repository.open>`, with
-the very bytes first planned, so a version once visible is never re-signed with other bytes. The
+A backend stores published metadata files by name and one *journal*: the files that clients read
+by name (root versions, unversioned names, timestamp) which a publish is about to write, saved
+whole before the first of them. A publish killed half-way through them is finished from the
+journal by the next :meth:`Repository.open <tufkit.repository.Repository.open>`, with the very
+bytes first planned, so a version once visible is never re-signed with other bytes. The
 journal format is pure (bytes in, files out) and checked like any input: a truncated or tampered
 journal is refused, never half-applied.
 """
@@ -42,12 +43,16 @@ class Storage(Protocol):
         path; with consistent snapshots, hash-prefixed), atomically."""
         ...
 
+    def flush(self) -> None:
+        """Make every file written so far durable (survive a power cut)."""
+        ...
+
     def read_journal(self) -> bytes | None:
         """The pending publish journal, or None."""
         ...
 
     def write_journal(self, data: bytes) -> None:
-        """Save the publish journal, atomically."""
+        """Save the publish journal, atomically and durably."""
         ...
 
     def remove_journal(self) -> None:

@@ -6,8 +6,8 @@ URL; ``<root>/targets/`` holds the target files (the targets URL). ``<root>/.tuf
 publish journal and is never served. Every file is written to
 a temporary file in the same directory and renamed into place, so a web server or a client
 reading the directory sees a whole old file or a whole new one. Only the journal is written
-durably (fsync) on its own; the files of a publish are flushed together before the journal is
-removed, so a power cut at any point leaves a journal that replays them. File names come from
+durably (fsync) on its own; the other files are flushed together (:meth:`FilesystemStorage.flush`)
+at the points where the repository needs them durable. File names come from
 :func:`~tufkit.repository.metadata_filename` over checked role names; this module refuses any
 other shape of name rather than trusting its caller.
 """
@@ -173,9 +173,13 @@ class FilesystemStorage:
         except OSError as exc:
             raise StorageError(f"cannot write the publish journal: {exc.strerror or exc}") from exc
 
+    def flush(self) -> None:
+        """Make every file written so far durable: one flush for a whole publish, instead of
+        one fsync per file."""
+        os.sync()
+
     def remove_journal(self) -> None:
-        """Flush every file written so far to disk, then forget the publish journal."""
-        os.sync()  # one flush for the whole publish instead of one fsync per file
+        """Forget the publish journal."""
         try:
             os.unlink(os.path.join(self._state_dir, _JOURNAL))
         except FileNotFoundError:

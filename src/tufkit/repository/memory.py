@@ -32,6 +32,9 @@ class MemoryStorage:
         """Publish a target file."""
         self.targets[name] = bytes(content) if isinstance(content, bytes) else content.read()
 
+    def flush(self) -> None:
+        """Nothing to do: memory is as durable as it gets."""
+
     def read_journal(self) -> bytes | None:
         """The pending publish journal, or None."""
         return self._journal

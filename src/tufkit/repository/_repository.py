@@ -34,6 +34,7 @@ from tufkit.crypto import Signer
 from tufkit.errors import ConfigError, Error, StorageError
 from tufkit.metadata import (
     TOP_LEVEL_ROLE_NAMES,
+    Delegations,
     Metadata,
     MetaFile,
     RoleType,
@@ -440,10 +441,18 @@ class Repository:
         Raises:
             ConfigError: a bad target path, or delegations deeper than 32 levels or in a cycle.
         """
-        check_target_path(path)
+        return self._responsible_role(check_target_path(path), {})
+
+    def _responsible_role(self, path: str, known: dict[str, Delegations | None]) -> str:
+        """:meth:`responsible_role` for a checked *path*; *known* memoises each role's
+        delegations across the paths of one batch (after a role is missing from it, a role
+        delegated in a pending edit but not created yet ends the walk)."""
         role, seen = "targets", {"targets"}
         for _ in range(32):
-            delegations = self.targets(role).signed.delegations
+            if role in known:
+                delegations = known[role]
+            else:
+                delegations = known[role] = self.targets(role).signed.delegations
             if delegations is None:
                 return role
             if delegations.succinct_roles is not None:
@@ -455,7 +464,11 @@ class Repository:
                 return role
             if child in seen:
                 raise ConfigError(f"delegations for {path!r} form a cycle at {child!r}")
-            if child not in self._pending and not self.published_version(child):
+            if (
+                child not in known
+                and child not in self._pending
+                and not self.published_version(child)
+            ):
                 return child  # delegated in this edit, created empty by the next publish
             role = child
             seen.add(role)
@@ -507,12 +520,14 @@ class Repository:
         """
         by_role: dict[str, list[TargetFile]] = {}
         seen: set[str] = set()
+        known: dict[str, Delegations | None] = {}
         for target in targets:
-            check_target_path(target.path)
-            if target.path in seen:
-                raise ConfigError(f"target path {target.path[:80]!r} is given twice")
-            seen.add(target.path)
-            by_role.setdefault(role or self.responsible_role(target.path), []).append(target)
+            path = check_target_path(target.path)
+            if path in seen:
+                raise ConfigError(f"target path {path[:80]!r} is given twice")
+            seen.add(path)
+            owner = role or self._responsible_role(path, known)
+            by_role.setdefault(owner, []).append(target)
         for name, entries in by_role.items():
             with self.edit_targets(name) as signed:
                 for target in entries:

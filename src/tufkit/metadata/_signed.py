@@ -360,9 +360,7 @@ def _plain_metafile(entry: MetaFile) -> dict[str, Any]:
     if type(version) is not int or (length is not None and type(length) is not int):
         raise TypeError("metafile version and length must be integers")
     out = entry.to_dict()
-    if hashes is not None and not all(
-        type(k) is str and type(v) is str for k, v in hashes.items()
-    ):
+    if hashes is not None and not all(type(k) is str and type(v) is str for k, v in hashes.items()):
         raise TypeError("metafile hashes must map strings to strings")
     if entry.unrecognized_fields:
         check_json(entry.unrecognized_fields)

@@ -11,23 +11,35 @@ from tufkit.repository._bins import classic_bins, succinct_bins
 from tufkit.repository._names import check_new_role_name, check_role_name, metadata_filename
 from tufkit.repository._policy import ExpiryPolicy
 from tufkit.repository._repository import Repository
+from tufkit.repository._staging import (
+    Authorisation,
+    StagedRole,
+    ThresholdStatus,
+    read_staged,
+    sign_staged,
+)
 from tufkit.repository._storage import Storage
 from tufkit.repository._target_files import Source, check_target_path, hash_sources
 from tufkit.repository.filesystem import FilesystemStorage
 from tufkit.repository.memory import MemoryStorage
 
 __all__ = [
+    "Authorisation",
     "ExpiryPolicy",
     "FilesystemStorage",
     "MemoryStorage",
     "Repository",
     "Source",
+    "StagedRole",
     "Storage",
+    "ThresholdStatus",
     "check_new_role_name",
     "check_role_name",
     "check_target_path",
     "classic_bins",
     "hash_sources",
     "metadata_filename",
+    "read_staged",
+    "sign_staged",
     "succinct_bins",
 ]

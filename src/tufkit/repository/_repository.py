@@ -16,8 +16,11 @@ for, unversioned names, and timestamp last); then those files. A publish killed 
 journal leaves the published state as it was (the next publish redoes it); one killed after is
 completed, with the very bytes first planned, by the next :meth:`Repository.open`.
 
-This module does not read or write files itself (the storage does), does not generate keys, and
-does not stage partly signed roles for other keyholders.
+Roles that need signatures from several offline keyholders are *staged*
+(:meth:`Repository.stage`): saved with the signatures available, signed elsewhere from the file
+alone (:func:`~tufkit.repository.sign_staged`), and taken back with
+:meth:`Repository.add_signatures`, which counts only signatures its own delegators authorise.
+This module does not read or write files itself (the storage does) and does not generate keys.
 """
 
 from __future__ import annotations
@@ -25,12 +28,13 @@ from __future__ import annotations
 import contextlib
 import copy
 import json
+import logging
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from tufkit.crypto import Signer
+from tufkit.crypto import Key, Signer
 from tufkit.errors import ConfigError, Error, StorageError
 from tufkit.metadata import (
     TOP_LEVEL_ROLE_NAMES,
@@ -49,6 +53,12 @@ from tufkit.metadata import (
 from tufkit.metadata._signed import Delegator
 from tufkit.repository._names import check_role_name, metadata_filename
 from tufkit.repository._policy import ExpiryPolicy
+from tufkit.repository._staging import (
+    Authorisation,
+    StagedRole,
+    encode_staged,
+    read_staged,
+)
 from tufkit.repository._storage import Storage, decode_journal, encode_journal
 from tufkit.repository._target_files import (
     Source,
@@ -58,6 +68,8 @@ from tufkit.repository._target_files import (
 )
 
 __all__ = ["Repository"]
+
+logger = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
 
@@ -224,7 +236,7 @@ class Repository:
             raise StorageError(f"{name} is not the snapshot timestamp.json describes") from exc
         snapshot = _load(snapshot_bytes, Snapshot, name)
         _check_signed(root.signed, "snapshot", snapshot, name)
-        return cls(
+        repo = cls(
             storage,
             root=root,
             timestamp=timestamp,
@@ -233,6 +245,20 @@ class Repository:
             policy=policy,
             clock=clock,
         )
+        repo._take_up_staged()
+        return repo
+
+    def _take_up_staged(self) -> None:
+        """Make every staged role pending again, dropping those a publish made stale."""
+        for role, data in self._storage.read_staged().items():
+            staged = read_staged(data)
+            if staged.role != role:
+                raise StorageError(f"staged file of {role!r} holds role {staged.role!r}")
+            if staged.metadata.signed.version != self.published_version(role) + 1:
+                logger.warning("dropping stale staged %s v%d", role, staged.metadata.signed.version)
+                self._storage.remove_staged(role)
+                continue
+            self._pending[role] = staged.metadata
 
     _initial = False  # True only while create() publishes version 1
 
@@ -373,27 +399,46 @@ class Repository:
         signed.expires = self._clock() + self.policy.lifetime(role)
         self._pending[role] = Metadata(signed)
 
+    def _authorities(self, role: str, md: Metadata[Any]) -> list[tuple[str, Delegator]]:
+        """Who must have signed *md* as *role*: its delegator (for a new root, the published
+        root and the new root itself)."""
+        if role == "root":
+            checks: list[tuple[str, Delegator]] = [("new root", md.signed)]
+            if not self._initial:
+                checks.insert(0, (f"root v{self._root.signed.version}", self._root.signed))
+            return checks
+        return [self._delegator_of(role)]
+
+    def _collect_signatures(self, role: str, md: Metadata[Any]) -> bytes:
+        """Sign *md* with every available authorised signer, keeping the other authorised
+        keys' signatures that verify over the current content; return the signed bytes."""
+        authorised: dict[str, Key] = {}
+        for _, delegator in self._authorities(role, md):
+            for keyid in delegator.get_delegated_role(role).keyids:
+                key = delegator.get_key(keyid)
+                if key is not None:
+                    authorised[keyid] = key
+        payload = md.signed_bytes
+        collected, md.signatures = md.signatures, {}
+        for keyid, signature in collected.items():
+            key = authorised.get(keyid)
+            own = keyid in self._signers
+            if key is not None and not own and key.verify_signature(signature, payload):
+                md.signatures[keyid] = signature
+        for keyid in sorted(authorised.keys() & self._signers.keys()):
+            signature = self._signers[keyid].sign(payload)
+            md.signatures[signature.keyid] = signature
+        return payload
+
     def _sign(self, role: str, md: Metadata[Any]) -> None:
-        """Sign *md* with every available signer that a verifier of *role* would count.
+        """Sign *md* for publishing: every available signer, plus staged signatures.
 
         Raises:
             ConfigError: fewer distinct authorised keys signed than a threshold requires.
         """
-        checks: list[tuple[str, Delegator]]
-        if role == "root":
-            checks = [("new root", md.signed)]
-            if not self._initial:
-                checks.insert(0, (f"root v{self._root.signed.version}", self._root.signed))
-        else:
-            checks = [self._delegator_of(role)]
-        md.signatures.clear()
-        wanted = {kid for _, d in checks for kid in d.get_delegated_role(role).keyids}
-        payload = md.signed_bytes
         self._encoded.pop(role, None)
-        for keyid in sorted(wanted & set(self._signers)):
-            signature = self._signers[keyid].sign(payload)
-            md.signatures[signature.keyid] = signature
-        for by, delegator in checks:
+        payload = self._collect_signatures(role, md)
+        for by, delegator in self._authorities(role, md):
             _require_threshold(role, md, by, delegator)
         self._encoded[role] = _file_bytes(md, payload)
 
@@ -552,6 +597,77 @@ class Repository:
                 for path in listed:
                     del signed.targets[path]
 
+    # -- threshold signing across keyholders -------------------------------------------------
+
+    def stage(self, *roles: str) -> dict[str, bytes]:
+        """Save the pending new versions of *roles* for other keyholders to sign.
+
+        Each is signed by the signers available here and saved in the storage (it survives
+        this process; :meth:`open` takes it up again). Several roles may be staged at once, so
+        roles expiring together need one signing ceremony.
+
+        Returns:
+            role -> staged file, to hand to the other keyholders (:func:`sign_staged`).
+
+        Raises:
+            ConfigError: a role without a pending edit, or an online role.
+        """
+        out = {}
+        for role in roles:
+            if role in ("snapshot", "timestamp"):
+                raise ConfigError(f"{role} is signed online by the repository, never staged")
+            md = self._pending.get(role)
+            if md is None:
+                raise ConfigError(f"{role} has no pending edit to stage")
+            self._collect_signatures(role, md)
+            data = encode_staged(role, md, self._authorisations(role, md))
+            self._storage.write_staged(role, data)
+            out[role] = data
+        return out
+
+    def add_signatures(self, data: bytes) -> StagedRole:
+        """Take the signatures of a staged file that keyholders signed.
+
+        Only signatures by keys that the role's delegator (for root: the published or the new
+        root) authorises, over exactly the pending content, are kept; others are ignored.
+
+        Returns:
+            the staged role with the signatures now held (see :meth:`StagedRole.status`).
+
+        Raises:
+            ConfigError: a malformed staged file, a role not staged here, or a file for other
+                content (another version, or the pending edit changed since it was staged).
+        """
+        staged = read_staged(data)
+        md = self._pending.get(staged.role)
+        if md is None or staged.role not in self._storage.read_staged():
+            raise ConfigError(f"{staged.role} is not staged in this repository")
+        if staged.metadata.verification_payload != md.signed_bytes:
+            raise ConfigError(
+                f"the staged file is for other content than {staged.role} "
+                f"v{md.signed.version} staged here (signatures would not count)"
+            )
+        for keyid, signature in staged.metadata.signatures.items():
+            md.signatures.setdefault(keyid, signature)
+        self._collect_signatures(staged.role, md)
+        updated = encode_staged(staged.role, md, self._authorisations(staged.role, md))
+        self._storage.write_staged(staged.role, updated)
+        return read_staged(updated)
+
+    def staged(self) -> list[StagedRole]:
+        """Every staged role with who signed, who may sign and what is missing."""
+        return [read_staged(data) for data in self._storage.read_staged().values()]
+
+    def _authorisations(self, role: str, md: Metadata[Any]) -> list[Authorisation]:
+        out = []
+        for by, delegator in self._authorities(role, md):
+            delegated = delegator.get_delegated_role(role)
+            keys = {
+                kid: key for kid in delegated.keyids if (key := delegator.get_key(kid)) is not None
+            }
+            out.append(Authorisation(by, delegated.threshold, keys))
+        return out
+
     # -- publishing --------------------------------------------------------------------------
 
     def publish(self) -> list[str]:
@@ -597,6 +713,9 @@ class Repository:
         self._storage.flush()  # durable before anything that names them is written
         self._storage.write_journal(encode_journal(visible))
         _apply(self._storage, visible)
+        for role in self._storage.read_staged():
+            if role in self._pending:
+                self._storage.remove_staged(role)
         self._adopt_pending()
         return [name for name, _ in [*unreferenced, *visible]]
 

@@ -43,6 +43,18 @@ class Storage(Protocol):
         path; with consistent snapshots, hash-prefixed), atomically."""
         ...
 
+    def write_staged(self, role: str, data: bytes) -> None:
+        """Save the staged file of *role* (a checked role name), atomically."""
+        ...
+
+    def read_staged(self) -> dict[str, bytes]:
+        """Every staged file, by role name."""
+        ...
+
+    def remove_staged(self, role: str) -> None:
+        """Forget *role*'s staged file (published, or abandoned)."""
+        ...
+
     def flush(self) -> None:
         """Make every file written so far durable (survive a power cut)."""
         ...

@@ -173,6 +173,46 @@ class FilesystemStorage:
         except OSError as exc:
             raise StorageError(f"cannot write the publish journal: {exc.strerror or exc}") from exc
 
+    def _staged_path(self, role: str) -> str:
+        from tufkit.repository._names import check_role_name
+
+        return os.path.join(self._state_dir, "staged", f"{check_role_name(role)}.json")
+
+    def write_staged(self, role: str, data: bytes) -> None:
+        """Save *role*'s staged file under ``.tufkit/staged/``, atomically and durably."""
+        path = self._staged_path(role)
+        self._ensure_dirs()
+        try:
+            os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+            write_atomically(path, data)
+        except OSError as exc:
+            raise StorageError(f"cannot write {path}: {exc.strerror or exc}") from exc
+
+    def read_staged(self) -> dict[str, bytes]:
+        """Every staged file, by role name."""
+        directory = os.path.join(self._state_dir, "staged")
+        try:
+            names = sorted(n for n in os.listdir(directory) if n.endswith(".json"))
+        except FileNotFoundError:
+            return {}
+        except OSError as exc:
+            raise StorageError(f"cannot list {directory}: {exc.strerror or exc}") from exc
+        out = {}
+        for name in names:
+            data = self._read(os.path.join(directory, name))
+            if data is not None:
+                out[name.removesuffix(".json")] = data
+        return out
+
+    def remove_staged(self, role: str) -> None:
+        """Forget *role*'s staged file."""
+        try:
+            os.unlink(self._staged_path(role))
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            raise StorageError(f"cannot remove a staged file: {exc.strerror or exc}") from exc
+
     def flush(self) -> None:
         """Make every file written so far durable: one flush for a whole publish, instead of
         one fsync per file."""

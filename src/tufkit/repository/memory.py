@@ -18,6 +18,7 @@ class MemoryStorage:
     def __init__(self) -> None:
         self.files: dict[str, bytes] = {}
         self.targets: dict[str, bytes] = {}
+        self.staged: dict[str, bytes] = {}
         self._journal: bytes | None = None
 
     def read_metadata(self, filename: str) -> bytes | None:
@@ -31,6 +32,18 @@ class MemoryStorage:
     def write_target(self, name: str, content: bytes | BinaryIO) -> None:
         """Publish a target file."""
         self.targets[name] = bytes(content) if isinstance(content, bytes) else content.read()
+
+    def write_staged(self, role: str, data: bytes) -> None:
+        """Save a staged file."""
+        self.staged[role] = bytes(data)
+
+    def read_staged(self) -> dict[str, bytes]:
+        """Every staged file, by role name."""
+        return dict(self.staged)
+
+    def remove_staged(self, role: str) -> None:
+        """Forget a staged file."""
+        self.staged.pop(role, None)
 
     def flush(self) -> None:
         """Nothing to do: memory is as durable as it gets."""

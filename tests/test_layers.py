@@ -20,7 +20,7 @@ ALLOWED: dict[str, set[str]] = {
     "metadata": {"errors", "canonical", "crypto"},
     "client": {"errors", "canonical", "crypto", "metadata", "_atomic"},
     "repository": {"errors", "canonical", "crypto", "metadata", "_atomic"},
-    "intoto": {"errors", "canonical", "crypto"},
+    "intoto": {"errors", "canonical", "crypto", "_atomic"},
     "server": {"errors", "canonical", "crypto", "metadata", "repository", "_atomic"},
     "trust": {"errors", "canonical", "crypto", "metadata", "client", "repository", "server"},
 }

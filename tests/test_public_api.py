@@ -16,6 +16,7 @@ PACKAGES = [
     "tufkit.crypto",
     "tufkit.metadata",
     "tufkit.repository",
+    "tufkit.intoto",
 ]
 _FUTURE = {"annotations"}
 
@@ -75,7 +76,19 @@ def _private_submodules(package: str) -> list[str]:
     ]
 
 
-SUBMODULES = [name for package in PACKAGES for name in _private_submodules(package)]
+# tufkit.intoto's private modules join once they all list what they define (_gitignore does not)
+SUBMODULES = [
+    name
+    for package in PACKAGES
+    if package != "tufkit.intoto"
+    for name in _private_submodules(package)
+]
+
+
+def test_intoto_names_differ_from_tuf_metadata_names() -> None:
+    """One ``from tufkit.intoto import *`` next to ``tufkit.metadata`` shadows nothing."""
+    intoto = set(importlib.import_module("tufkit.intoto").__all__)
+    assert not intoto & set(importlib.import_module("tufkit.metadata").__all__)
 
 
 @pytest.mark.parametrize("submodule", SUBMODULES)

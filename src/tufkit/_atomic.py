@@ -20,7 +20,13 @@ import os
 from collections.abc import Iterator
 from typing import BinaryIO
 
-__all__ = ["is_temporary_name", "remove_abandoned", "replace_atomically", "write_atomically"]
+__all__ = [
+    "is_temporary_name",
+    "read_bounded",
+    "remove_abandoned",
+    "replace_atomically",
+    "write_atomically",
+]
 
 _ATTEMPTS = 100  # random names tried before giving up
 # "+" is never produced by percent-encoding: no name derived from metadata looks like this
@@ -96,6 +102,44 @@ def write_atomically(
     """
     with replace_atomically(path, mode=mode, durable=durable) as handle:
         handle.write(data)
+
+
+def read_bounded(path: str | os.PathLike[str], max_bytes: int) -> bytes:
+    """Read a regular file of at most *max_bytes* bytes; never block on a FIFO or a device.
+
+    A symlink is followed (reading through one writes nothing), but what it leads to must be a
+    regular file: the type is checked before opening and again on the open descriptor, which is
+    opened non-blocking so a FIFO swapped in between cannot hang the read.
+
+    Raises:
+        FileNotFoundError: there is no such file.
+        OSError: not a regular file (``errno.EINVAL``), larger than *max_bytes*
+            (``errno.EFBIG``), or unreadable; the message names the path.
+    """
+    import errno
+    import stat
+
+    name = os.fspath(path)
+    if not stat.S_ISREG(os.stat(name).st_mode):
+        raise OSError(errno.EINVAL, "not a regular file", name)
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    fd = os.open(name, flags)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file", name)
+        chunks: list[bytes] = []
+        size = 0
+        while size <= max_bytes:
+            chunk = os.read(fd, min(max_bytes + 1 - size, 1 << 20))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    finally:
+        os.close(fd)
+    if size > max_bytes:
+        raise OSError(errno.EFBIG, f"larger than {max_bytes} bytes", name)
+    return b"".join(chunks)
 
 
 def remove_abandoned(

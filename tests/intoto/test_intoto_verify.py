@@ -25,6 +25,7 @@ from tufkit.intoto import (
     InvalidMetadataError,
     Layout,
     LayoutExpiredError,
+    LayoutVerificationResult,
     Link,
     LinkNotFoundError,
     Metablock,
@@ -33,9 +34,8 @@ from tufkit.intoto import (
     Step,
     TemporaryCopyInspectionRunner,
     ThresholdVerificationError,
-    VerificationResult,
     VerifyOptions,
-    format_expires,
+    format_layout_expires,
     get_verification_result,
     key_to_layout_dict,
     link_filename,
@@ -82,7 +82,7 @@ def _both(layout: Layout, owner: CryptoSigner, directory: Path, **options: Any) 
     try:
         reread = read_metadata(layout_path)
     except SupplyChainError as exc:
-        ours: Any = VerificationResult(error=exc)
+        ours: Any = LayoutVerificationResult(error=exc)
     else:
         ours = get_verification_result(
             reread, [owner.public_key], VerifyOptions(link_dir=directory, **options)
@@ -184,7 +184,7 @@ def test_expiry_boundary_and_root_key_rules(
     tmp_path: Path, signers: dict[str, CryptoSigner]
 ) -> None:
     now = datetime(2030, 1, 1, tzinfo=UTC)
-    layout = _layout([], [], expires=format_expires(now))
+    layout = _layout([], [], expires=format_layout_expires(now))
     metadata = Metablock(layout)
     metadata.sign(signers["alice"])
     alice = signers["alice"].public_key
@@ -345,7 +345,7 @@ def test_step_names_cannot_traverse_directories(
         metadata, [signers["alice"].public_key], VerifyOptions(link_dir=tmp_path)
     )
     assert isinstance(result.error, InvalidMetadataError)
-    assert "cannot name a link file" in str(result.error)
+    assert "cannot name a file" in str(result.error)
 
 
 def test_pem_public_key_from_private_key_file_is_a_config_error(

@@ -310,7 +310,7 @@ def _supply_chain(out: Path) -> None:
         Step,
         VerifyOptions,
         WorkdirInspectionRunner,
-        format_expires,
+        format_layout_expires,
         get_verification_result,
         key_to_layout_dict,
         link_filename,
@@ -349,7 +349,7 @@ def _supply_chain(out: Path) -> None:
             )
         ],
         keys={builder.public_key.keyid: key_to_layout_dict(builder.public_key)},
-        expires=format_expires(datetime.now(UTC) + timedelta(days=30)),
+        expires=format_layout_expires(datetime.now(UTC) + timedelta(days=30)),
         readme="demo: one build step, signed by the builder",
     )
     signed_layout = Metablock(layout)

@@ -324,6 +324,7 @@ def verify(argv: Sequence[str]) -> None:
     if not (args.gpg or args.verification_keys):
         parser.error("specify at least one layout key: --verification-keys PATH... or --gpg ID...")
     runner = TemporaryCopyInspectionRunner() if args.inspect_in_copy else None
+    reporter = _print_event if args.verbose else None
     try:
         layout = read_metadata(args.layout)
         keys: dict[str, dict[str, Any]] = {}
@@ -333,7 +334,10 @@ def verify(argv: Sequence[str]) -> None:
             key = load_public_key_pem(Path(path).read_bytes(), what=path)
             keys[key.keyid] = key_to_layout_dict(key)
         options = VerifyOptions(
-            link_dir=args.link_dir, inspection_timeout=args.inspection_timeout, runner=runner
+            link_dir=args.link_dir,
+            inspection_timeout=args.inspection_timeout,
+            runner=runner,
+            reporter=reporter,
         )
         verify_layout(layout, keys, options)
     except Exception as exc:
@@ -341,9 +345,15 @@ def verify(argv: Sequence[str]) -> None:
     finally:
         if runner is not None:
             runner.close()
-    if args.verbose:
-        click.echo("The software product passed all verification.", err=True)
     sys.exit(0)
+
+
+def _print_event(event: Any) -> None:
+    """verify -v: one verification event (names from files escaped) on stderr."""
+    from tufkit.cli._output import printable
+
+    for line in event.lines():
+        click.echo(printable(line), err=True)
 
 
 @intoto.command("layout")

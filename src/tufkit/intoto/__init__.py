@@ -1,11 +1,12 @@
 """in-toto: layouts, links, recording, verification and attestations, compatible with in-toto 3.1.
 
 * Models: :class:`Layout` (:class:`Step`, :class:`Inspection`), :class:`Link`.
-* Envelopes: :class:`Metablock` (the legacy default) and :class:`DsseEnvelope`;
+* Envelopes (:class:`Envelope`): :class:`Metablock` (the legacy default) and :class:`DsseEnvelope`;
   :func:`load_metadata`/:func:`read_metadata` read either.
 * Recording: :func:`record_artifacts`, :func:`run_step`, :func:`run_command`.
-* Verification: :func:`verify_layout` raises, :func:`get_verification_result` reports;
-  inspections run through an :class:`InspectionRunner`.
+* Verification: :func:`verify_supply_chain` is the pure core (layout, keys, links, reference
+  time, inspection runner; a reporter sees each check); :class:`LinkDirectory` loads link files
+  for it. :func:`verify_layout` raises, :func:`get_verification_result` reports.
 * gpg: :class:`GpgSigner` signs with a gpg keyring, :func:`export_gpg_key` reads a key from one;
   gpg-signed links and layouts verify without the binary.
 * Attestations: :class:`Statement`, :func:`sign_statement`, :func:`verify_attestation`.
@@ -19,8 +20,8 @@ from tufkit.intoto._envelope import (
     DEFAULT_MAX_METADATA_BYTES,
     PAYLOAD_TYPE,
     DsseEnvelope,
+    Envelope,
     Metablock,
-    Metadata,
     load_metadata,
     pae,
 )
@@ -44,15 +45,26 @@ from tufkit.intoto._inspect import (
     WorkdirInspectionRunner,
 )
 from tufkit.intoto._keys import key_to_layout_dict, load_public_key_pem
-from tufkit.intoto._models import Inspection, Layout, Link, Step, format_expires, parse_expires
+from tufkit.intoto._linkdir import LinkDirectory
+from tufkit.intoto._models import (
+    Inspection,
+    Layout,
+    Link,
+    Step,
+    format_layout_expires,
+    parse_layout_expires,
+)
 from tufkit.intoto._record import DEFAULT_EXCLUDE_PATTERNS, RecordOptions, record_artifacts
 from tufkit.intoto._rules import ArtifactRule, apply_rules, parse_rule
 from tufkit.intoto._run import DEFAULT_TIMEOUT, run_command, run_step
 from tufkit.intoto._verify import (
-    VerificationResult,
+    LayoutVerificationResult,
+    LinkSource,
+    VerificationEvent,
     VerifyOptions,
     get_verification_result,
     verify_layout,
+    verify_supply_chain,
 )
 from tufkit.intoto._workflow import (
     envelope_for,
@@ -73,6 +85,7 @@ __all__ = [
     "BadReturnValueError",
     "CommandError",
     "DsseEnvelope",
+    "Envelope",
     "GpgKeyExpiredError",
     "GpgSigner",
     "Inspection",
@@ -80,10 +93,12 @@ __all__ = [
     "InvalidMetadataError",
     "Layout",
     "LayoutExpiredError",
+    "LayoutVerificationResult",
     "Link",
+    "LinkDirectory",
     "LinkNotFoundError",
+    "LinkSource",
     "Metablock",
-    "Metadata",
     "PrefixError",
     "RecordOptions",
     "RuleVerificationError",
@@ -92,14 +107,14 @@ __all__ = [
     "Step",
     "TemporaryCopyInspectionRunner",
     "ThresholdVerificationError",
-    "VerificationResult",
+    "VerificationEvent",
     "VerifyOptions",
     "WorkdirInspectionRunner",
     "apply_rules",
     "envelope_for",
     "export_gpg_key",
     "export_gpg_keys",
-    "format_expires",
+    "format_layout_expires",
     "get_verification_result",
     "key_to_layout_dict",
     "layout_from_description",
@@ -108,7 +123,7 @@ __all__ = [
     "load_private_key_file",
     "load_public_key_pem",
     "pae",
-    "parse_expires",
+    "parse_layout_expires",
     "parse_rule",
     "read_metadata",
     "record_artifacts",
@@ -122,5 +137,6 @@ __all__ = [
     "verify_attestation",
     "verify_layout",
     "verify_metadata_signatures",
+    "verify_supply_chain",
     "write_metadata",
 ]

@@ -31,7 +31,9 @@ from typing import Any
 
 from tufkit.errors import ConfigError, FormatError
 from tufkit.intoto._keys import key_to_layout_dict, load_public_key_pem
-from tufkit.intoto._models import Inspection, Layout, Step, format_expires, parse_expires
+from tufkit.intoto._models import Inspection, Layout, Step
+from tufkit.intoto._models import format_layout_expires as format_expires
+from tufkit.intoto._models import parse_layout_expires as parse_expires
 from tufkit.intoto._rules import parse_rule
 
 __all__ = ["layout_from_description"]

@@ -31,8 +31,8 @@ __all__ = [
     "DEFAULT_MAX_METADATA_BYTES",
     "PAYLOAD_TYPE",
     "DsseEnvelope",
+    "Envelope",
     "Metablock",
-    "Metadata",
     "Payload",
     "load_metadata",
     "pae",
@@ -71,8 +71,8 @@ def parse_payload(data: object) -> Payload:
     raise InvalidMetadataError(f"payload '_type' must be 'link' or 'layout', got {kind!r:.60}")
 
 
-class Metadata:
-    """A signed in-toto document in either envelope."""
+class Envelope:
+    """A signed in-toto document in either envelope (the reference calls this ``Metadata``)."""
 
     def payload(self) -> Payload:
         """Return the link or layout inside.
@@ -83,7 +83,11 @@ class Metadata:
         raise NotImplementedError
 
     def verify_signature(self, keyid: str, key: dict[str, Any]) -> None:
-        """Check the signature made by the layout key *key* (listed under *keyid*).
+        """Check the signature made by the layout key *key* (listed under the label *keyid*).
+
+        The signature is looked up by the key's own ``keyid`` member, as the reference does;
+        the label it is listed under only names it in errors (and stands in for a key dict
+        without a ``keyid``).
 
         Raises:
             SignatureVerificationError: no signature by that key, or it does not verify.
@@ -113,7 +117,7 @@ class Metadata:
         raise NotImplementedError
 
 
-class Metablock(Metadata):
+class Metablock(Envelope):
     """The legacy envelope (the reference's default)."""
 
     def __init__(self, payload: Payload, signatures: list[dict[str, Any]] | None = None) -> None:
@@ -164,33 +168,34 @@ class Metablock(Metadata):
             raise InvalidMetadataError(f"payload cannot be canonicalised: {exc}") from exc
 
     def verify_signature(self, keyid: str, key: dict[str, Any]) -> None:
-        """Verify the first signature by *keyid* (or one of its gpg subkeys).
+        """Verify the first signature by the key's own keyid (or one of its gpg subkeys).
 
         Raises:
             SignatureVerificationError: no such signature, or it does not verify.
             GpgKeyExpiredError: the gpg key (or its signing subkey) has expired.
             InvalidMetadataError: the payload cannot be canonicalised.
         """
+        own = _own_keyid(keyid, key)
         subkeys = key.get("subkeys")
         sub = set(subkeys) if isinstance(subkeys, dict) else set()
         if keyid in sub:  # one subkey authorised: not its siblings, nor its primary key
             sub = {keyid}
         for entry in self.signatures:
             found = entry["keyid"]  # never trusted to be a string: other types match nothing
-            if isinstance(found, str) and (found == keyid or found in sub):
+            if isinstance(found, str) and (found == own or found in sub):
                 break
         else:
-            raise SignatureVerificationError(f"no signature found for key {keyid}")
+            raise SignatureVerificationError(f"no signature found for key {_show(own)}")
         data = self.signed_bytes()
         if is_gpg_signature(entry):
             valid = verify_gpg_signature(entry, key, data)
         else:
             try:
-                valid = verify_hex_signature(key_from_dict(keyid, key), entry.get("sig"), data)
+                valid = verify_hex_signature(key_from_dict(own, key), entry.get("sig"), data)
             except FormatError:
                 valid = False
         if not valid:
-            raise SignatureVerificationError(f"invalid signature for key {keyid}")
+            raise SignatureVerificationError(f"invalid signature for key {_show(own)}")
 
     def sign(self, signer: Signer | GpgSigner) -> str:
         """Sign the canonical payload and append the signature (replacing one by that key).
@@ -225,6 +230,16 @@ class Metablock(Metadata):
     def to_bytes(self) -> bytes:
         """Indented, key-sorted, ASCII-escaped JSON without a final newline (as the reference)."""
         return _dump_indent1(self.to_dict())
+
+
+def _own_keyid(label: str, key: dict[str, Any]) -> str:
+    """The keyid a signature by *key* carries: the key's own ``keyid`` member, else its label."""
+    own = key.get("keyid", label)
+    return own if type(own) is str else ""  # a non-string keyid matches no signature
+
+
+def _show(keyid: str) -> str:
+    return repr(keyid[:64]) if not keyid.isalnum() else keyid[:64]
 
 
 def _is_artifacts(value: object) -> bool:
@@ -278,7 +293,7 @@ def _b64decode(value: object, what: str) -> bytes:
             raise InvalidMetadataError(f"{what} is not valid base64") from exc
 
 
-class DsseEnvelope(Metadata):
+class DsseEnvelope(Envelope):
     """A DSSE envelope carrying a JSON link, layout or in-toto Statement."""
 
     def __init__(
@@ -343,20 +358,21 @@ class DsseEnvelope(Metadata):
         return self._parsed
 
     def verify_signature(self, keyid: str, key: dict[str, Any]) -> None:
-        """Verify the signature carrying *keyid* over the PAE.
+        """Verify the signature carrying the key's own keyid over the PAE.
 
         Raises:
             SignatureVerificationError: no signature with that keyid, or it does not verify.
         """
-        sig = self.signatures.get(keyid)
+        own = _own_keyid(keyid, key)
+        sig = self.signatures.get(own)
         if sig is None:
-            raise SignatureVerificationError(f"no DSSE signature found for key {keyid}")
+            raise SignatureVerificationError(f"no DSSE signature found for key {_show(own)}")
         try:
-            public = key_from_dict(keyid, key)
+            public = key_from_dict(own, key)
         except FormatError as exc:
-            raise SignatureVerificationError(f"key {keyid} cannot verify: {exc}") from exc
+            raise SignatureVerificationError(f"key {_show(own)} cannot verify: {exc}") from exc
         if not verify_hex_signature(public, sig.hex(), pae(self.payload_type, self.raw_payload)):
-            raise SignatureVerificationError(f"invalid DSSE signature for key {keyid}")
+            raise SignatureVerificationError(f"invalid DSSE signature for key {_show(own)}")
 
     def sign(self, signer: Signer | GpgSigner) -> str:
         """Sign the PAE and add the signature (replacing one with the same keyid).
@@ -396,7 +412,7 @@ class DsseEnvelope(Metadata):
         return json.dumps(self.to_dict(), sort_keys=True).encode("utf-8")
 
 
-def load_metadata(data: bytes, *, max_bytes: int = DEFAULT_MAX_METADATA_BYTES) -> Metadata:
+def load_metadata(data: bytes, *, max_bytes: int = DEFAULT_MAX_METADATA_BYTES) -> Envelope:
     """Parse the bytes of a link or layout file in either envelope.
 
     Raises:

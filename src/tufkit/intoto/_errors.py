@@ -50,6 +50,7 @@ class RuleVerificationError(SupplyChainError):
         item: the step or inspection whose artifacts failed, when known.
         side: ``"materials"`` or ``"products"``, when known.
         rule: the failing rule as written in the layout, when known.
+        queue: the artifact names still in the queue when the rule failed, sorted.
     """
 
     def __init__(
@@ -59,11 +60,13 @@ class RuleVerificationError(SupplyChainError):
         item: str | None = None,
         side: str | None = None,
         rule: list[str] | None = None,
+        queue: list[str] | None = None,
     ) -> None:
         super().__init__(message)
         self.item = item
         self.side = side
         self.rule = rule
+        self.queue = queue
 
 
 class BadReturnValueError(SupplyChainError):

@@ -16,7 +16,14 @@ from typing import Any
 from tufkit.errors import FormatError
 from tufkit.intoto._rules import ArtifactRule, parse_rule
 
-__all__ = ["Inspection", "Layout", "Link", "Step", "format_expires", "parse_expires"]
+__all__ = [
+    "Inspection",
+    "Layout",
+    "Link",
+    "Step",
+    "format_layout_expires",
+    "parse_layout_expires",
+]
 
 _HEX = re.compile(r"[0-9a-fA-F]+")
 _EXPIRES = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z")
@@ -50,7 +57,7 @@ def _check_artifacts(value: dict[str, Any], where: str) -> dict[str, dict[str, s
     return value
 
 
-def parse_expires(text: object) -> datetime:
+def parse_layout_expires(text: object) -> datetime:
     """Parse a layout's ``expires`` (exactly ``YYYY-MM-DDTHH:MM:SSZ``) as an aware UTC datetime.
 
     Raises:
@@ -64,7 +71,7 @@ def parse_expires(text: object) -> datetime:
         raise FormatError(f"layout 'expires' {text!r} is not a real date: {exc}") from exc
 
 
-def format_expires(when: datetime) -> str:
+def format_layout_expires(when: datetime) -> str:
     """Format an aware datetime as a layout ``expires`` string (UTC, seconds, ``Z``)."""
     return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -74,7 +81,8 @@ class Link:
     """Evidence of one performed step (or inspection).
 
     Attributes:
-        name: the step name (the reference does not require a string; None is kept).
+        name: the step name; None only when the payload has none (the reference does not
+            require a string; tufkit refuses any other type rather than sign its ``str()``).
         materials: artifact name -> hash object, recorded before the command.
         products: artifact name -> hash object, recorded after the command.
         byproducts: opaque; the reference writes stdout, stderr and return-value.
@@ -94,12 +102,15 @@ class Link:
         """Read a link payload (its ``_type`` is not re-checked here).
 
         Raises:
-            FormatError: a field has the wrong type or a hash is not hex.
+            FormatError: a field has the wrong type (a ``name`` that is not a string included)
+                or a hash is not hex.
         """
         where = "link"
         name = data.get("name")
+        if "name" in data and type(name) is not str:
+            raise FormatError(f"link: 'name' must be a string, not {_kind(name)}")
         return cls(
-            name=name if type(name) is str else None if name is None else str(name),
+            name=name,
             materials=_check_artifacts(_get(data, "materials", dict, {}, where), "material"),
             products=_check_artifacts(_get(data, "products", dict, {}, where), "product"),
             byproducts=_get(data, "byproducts", dict, {}, where),
@@ -288,7 +299,9 @@ class Layout:
         steps: in order; the first and last feed a sublayout's summary.
         inspect: inspections, run by the verifier after the step rules.
         keys: keyid -> key dict (each with its own ``keyid`` member), trusted as given.
-        expires: ``YYYY-MM-DDTHH:MM:SSZ``.
+        expires: ``YYYY-MM-DDTHH:MM:SSZ``; a new layout built in Python defaults to 30 days from
+            now, but a layout read from a file must carry it (the reference defaults to one
+            month from the time of reading, so such a layout never expires).
         readme: free text.
     """
 
@@ -296,7 +309,7 @@ class Layout:
     inspect: list[Inspection] = field(default_factory=list)
     keys: dict[str, dict[str, Any]] = field(default_factory=dict)
     expires: str = field(
-        default_factory=lambda: format_expires(datetime.now(UTC) + timedelta(days=30))
+        default_factory=lambda: format_layout_expires(datetime.now(UTC) + timedelta(days=30))
     )
     readme: str = ""
 
@@ -305,14 +318,20 @@ class Layout:
         """Read a layout payload and validate it.
 
         Raises:
-            FormatError: wrong types, bad rules, malformed keys or dates, or a name used twice.
+            FormatError: wrong types, bad rules, malformed keys or dates, no ``expires``, or a
+                name used twice.
         """
         raw_steps = data.get("steps")
         raw_inspect = data.get("inspect")
         if type(raw_steps) is not list or type(raw_inspect) is not list:
             raise FormatError("layout: 'steps' and 'inspect' must be lists")
-        expires = data.get("expires") or format_expires(datetime.now(UTC) + timedelta(days=30))
-        parse_expires(expires)
+        expires = data.get("expires")
+        if expires is None or expires == "":
+            raise FormatError(
+                "layout has no 'expires': a layout must say until when it is valid "
+                "(e.g. 2030-01-31T00:00:00Z)"
+            )
+        parse_layout_expires(expires)
         keys = _get(data, "keys", dict, {}, "layout")
         for keyid, key in keys.items():
             _check_key_dict(keyid, key)

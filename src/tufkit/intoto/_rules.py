@@ -154,17 +154,21 @@ def apply_rules(
     side: str,
     rules: Sequence[ArtifactRule],
     links: Mapping[str, HasArtifacts],
+    *,
+    on_rule: Callable[[ArtifactRule, set[str], set[str]], None] | None = None,
 ) -> list[tuple[ArtifactRule, set[str]]]:
     """Apply *rules* to one side of the link of *item_name*, with the reference's queue semantics.
 
     The queue starts as the names on *side*; each rule removes what it consumes; what is left at
-    the end is allowed. Returns the trace: each rule with the queue left after it.
+    the end is allowed. Returns the trace: each rule with the queue left after it. A failing
+    rule's error carries the queue it failed on (``queue``).
 
     Args:
         item_name: the step or inspection whose link is checked (a key of *links*).
         side: ``"materials"`` or ``"products"``.
         rules: the parsed rules of that side.
         links: the (reduced) link of every step, and of inspections already run.
+        on_rule: called after each rule that passed with (rule, consumed names, queue left).
 
     Raises:
         RuleVerificationError: a DISALLOW matched something, a REQUIRE'd name is not in the queue,
@@ -182,7 +186,7 @@ def apply_rules(
             try:
                 consumed = _match(rule, queue, artifacts, links)
             except RuleVerificationError as exc:
-                exc.item, exc.side = item_name, side
+                exc.item, exc.side, exc.rule, exc.queue = item_name, side, rule.raw, sorted(queue)
                 raise
         elif kind == "allow":
             consumed = _glob(rule.pattern, queue)
@@ -208,6 +212,7 @@ def apply_rules(
                     item=item_name,
                     side=side,
                     rule=rule.raw,
+                    queue=sorted(queue),
                 )
         elif rule.pattern not in queue:  # require
             raise RuleVerificationError(
@@ -216,9 +221,12 @@ def apply_rules(
                 item=item_name,
                 side=side,
                 rule=rule.raw,
+                queue=sorted(queue),
             )
         queue -= consumed
         trace.append((rule, set(queue)))
+        if on_rule is not None:
+            on_rule(rule, consumed, queue)
     return trace
 
 

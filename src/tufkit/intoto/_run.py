@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from typing import IO, Any
 
 from tufkit.intoto._errors import CommandError
+from tufkit.intoto._files import check_name
 from tufkit.intoto._models import Link
 from tufkit.intoto._record import RecordOptions, record_artifacts
 
@@ -98,11 +99,13 @@ def run_step(
     """Record materials, run *command* (unless empty), record products; return the link.
 
     Raises:
+        InvalidMetadataError: *name* cannot name a link file (checked before anything runs).
         CommandError: the command cannot be started or timed out.
         PrefixError: bad lstrip paths.
         ConfigError: a path leads outside the base directory.
         OSError: an artifact cannot be read.
     """
+    check_name(name)
     link = Link(name=name, materials=record_artifacts(materials, options) if materials else {})
     if command:
         link.byproducts = run_command(command, record_streams=record_streams, timeout=timeout)

@@ -12,9 +12,15 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from tufkit.crypto import CryptoSigner, Key, Signer
-from tufkit.intoto._envelope import DsseEnvelope, Metablock, Metadata
+from tufkit.intoto._envelope import DsseEnvelope, Envelope, Metablock
 from tufkit.intoto._errors import InvalidMetadataError, LinkNotFoundError
-from tufkit.intoto._files import link_filename, read_metadata, unfinished_filename, write_metadata
+from tufkit.intoto._files import (
+    check_name,
+    link_filename,
+    read_metadata,
+    unfinished_filename,
+    write_metadata,
+)
 from tufkit.intoto._gpg import GpgSigner, export_gpg_key
 from tufkit.intoto._keys import key_to_layout_dict
 from tufkit.intoto._models import Link
@@ -40,7 +46,7 @@ def load_private_key_file(path: str | os.PathLike[str], password: bytes | None) 
     return CryptoSigner.from_private_pem(Path(path).read_bytes(), password)
 
 
-def envelope_for(link: Link, *, use_dsse: bool) -> Metadata:
+def envelope_for(link: Link, *, use_dsse: bool) -> Envelope:
     """Wrap *link* in a DSSE envelope or (the default) a Metablock."""
     return DsseEnvelope.from_payload(link) if use_dsse else Metablock(link)
 
@@ -61,7 +67,9 @@ def record_start(
         ConfigError: a path leads outside the base directory, or gpg failed.
         FormatError: gpg wrote a signature that cannot be read.
         OSError: an artifact cannot be read or the file cannot be written.
+        InvalidMetadataError: *name* cannot name a link file (checked before recording).
     """
+    check_name(name)
     link = Link(name=name, materials=record_artifacts(materials, options) if materials else {})
     metadata = envelope_for(link, use_dsse=use_dsse)
     keyid = metadata.sign(signer)
@@ -72,7 +80,7 @@ def record_start(
 
 def _unfinished_for_gpg(name: str, directory: Path) -> Path:
     """The one unfinished link of *name* (gpg signers need not know their keyid beforehand)."""
-    prefix, suffix = f".{name}.", ".link-unfinished"
+    prefix, suffix = f".{check_name(name)}.", ".link-unfinished"
     found = sorted(
         entry
         for entry in os.listdir(directory)
@@ -134,7 +142,7 @@ def record_stop(
 
 
 def sign_metadata(
-    metadata: Metadata, signers: Sequence[Signer | GpgSigner], *, append: bool = False
+    metadata: Envelope, signers: Sequence[Signer | GpgSigner], *, append: bool = False
 ) -> list[str]:
     """Sign *metadata* with each signer, replacing existing signatures unless *append*.
 
@@ -150,7 +158,7 @@ def sign_metadata(
     return [metadata.sign(signer) for signer in signers]
 
 
-def verify_metadata_signatures(metadata: Metadata, keys: Sequence[Key]) -> None:
+def verify_metadata_signatures(metadata: Envelope, keys: Sequence[Key]) -> None:
     """Check that every key in *keys* signed *metadata*.
 
     Raises:

@@ -37,6 +37,7 @@ from tufkit.intoto._errors import (
     SignatureVerificationError,
     ThresholdVerificationError,
 )
+from tufkit.intoto._events import VerificationEvent
 from tufkit.intoto._files import link_filename, read_metadata, unfinished_filename, write_metadata
 from tufkit.intoto._gpg import GpgSigner, export_gpg_key, export_gpg_keys
 from tufkit.intoto._inspect import (
@@ -60,7 +61,6 @@ from tufkit.intoto._run import DEFAULT_TIMEOUT, run_command, run_step
 from tufkit.intoto._verify import (
     LayoutVerificationResult,
     LinkSource,
-    VerificationEvent,
     VerifyOptions,
     get_verification_result,
     verify_layout,

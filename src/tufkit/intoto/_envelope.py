@@ -177,12 +177,12 @@ class Metablock(Envelope):
         """
         own = _own_keyid(keyid, key)
         subkeys = key.get("subkeys")
-        sub = set(subkeys) if isinstance(subkeys, dict) else set()
-        if keyid in sub:  # one subkey authorised: not its siblings, nor its primary key
-            sub = {keyid}
+        wanted = {own, *subkeys} if isinstance(subkeys, dict) else {own}
+        if isinstance(subkeys, dict) and keyid in subkeys:
+            wanted = {keyid}  # one subkey authorised: not its siblings, nor its primary key
         for entry in self.signatures:
             found = entry["keyid"]  # never trusted to be a string: other types match nothing
-            if isinstance(found, str) and (found == own or found in sub):
+            if isinstance(found, str) and found in wanted:
                 break
         else:
             raise SignatureVerificationError(f"no signature found for key {_show(own)}")

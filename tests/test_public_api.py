@@ -76,13 +76,7 @@ def _private_submodules(package: str) -> list[str]:
     ]
 
 
-# tufkit.intoto's private modules join once they all list what they define (_gitignore does not)
-SUBMODULES = [
-    name
-    for package in PACKAGES
-    if package != "tufkit.intoto"
-    for name in _private_submodules(package)
-]
+SUBMODULES = [name for package in PACKAGES for name in _private_submodules(package)]
 
 
 def test_intoto_names_differ_from_tuf_metadata_names() -> None:

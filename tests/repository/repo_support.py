@@ -19,7 +19,10 @@ from urllib.parse import unquote
 from tuf.api.exceptions import DownloadHTTPError
 from tuf.ngclient import FetcherInterface, Updater
 
+from tufkit.client import Updater as TufkitUpdater
 from tufkit.crypto import CryptoSigner, generate
+from tufkit.errors import DownloadHTTPError as TufkitHTTPError
+from tufkit.errors import DownloadLengthMismatchError as TufkitLengthError
 from tufkit.metadata import Role, Root
 from tufkit.repository import Storage
 
@@ -101,3 +104,47 @@ def pytuf_client_factory(tmp_path: Path) -> PyTufClient:
         return updater
 
     return make
+
+
+class TufkitStorageFetcher:
+    """tufkit client fetcher over a storage's metadata and a dict of target files."""
+
+    def __init__(self, storage: Storage, targets: dict[str, bytes]) -> None:
+        self.storage = storage
+        self.targets = targets
+
+    def fetch(self, url: str, max_length: int) -> bytes:
+        kind, _, name = url.removeprefix("http://repo/").partition("/")
+        data = (
+            self.storage.read_metadata(unquote(name))
+            if kind == "metadata"
+            else self.targets.get(unquote(name))
+        )
+        if data is None:
+            raise TufkitHTTPError("not found", 404)
+        if len(data) > max_length:
+            raise TufkitLengthError(f"{url} is longer than {max_length} bytes")
+        return data
+
+    def stream(self, url: str, max_length: int) -> Iterator[bytes]:
+        yield self.fetch(url, max_length)
+
+
+def tufkit_client(
+    storage: Storage,
+    bootstrap: bytes,
+    directory: Path,
+    targets: dict[str, bytes] | None = None,
+) -> TufkitUpdater:
+    """A refreshed tufkit Updater over *storage*, caching in *directory* (reuse it to follow
+    the repository over time)."""
+    updater = TufkitUpdater(
+        directory,
+        "http://repo/metadata/",
+        trusted_root=bootstrap,
+        target_base_url="http://repo/targets/",
+        fetcher=TufkitStorageFetcher(storage, targets or {}),
+        clock=lambda: NOW,
+    )
+    updater.refresh()
+    return updater

@@ -8,6 +8,7 @@ the client applies, from the metadata package.
 """
 
 from tufkit.repository._bins import classic_bins, succinct_bins
+from tufkit.repository._lifecycle import ExpiryWarning
 from tufkit.repository._names import check_new_role_name, check_role_name, metadata_filename
 from tufkit.repository._policy import ExpiryPolicy
 from tufkit.repository._repository import Repository
@@ -26,6 +27,7 @@ from tufkit.repository.memory import MemoryStorage
 __all__ = [
     "Authorisation",
     "ExpiryPolicy",
+    "ExpiryWarning",
     "FilesystemStorage",
     "MemoryStorage",
     "Repository",

@@ -31,7 +31,7 @@ import json
 import logging
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tufkit.crypto import Key, Signer
@@ -51,6 +51,13 @@ from tufkit.metadata import (
     hash_digests,
 )
 from tufkit.metadata._signed import Delegator
+from tufkit.repository._lifecycle import (
+    ExpiryWarning,
+    delegated_names,
+    expiring,
+    revoke_key,
+    rotate_keys,
+)
 from tufkit.repository._names import check_role_name, metadata_filename
 from tufkit.repository._policy import ExpiryPolicy
 from tufkit.repository._staging import (
@@ -268,12 +275,21 @@ class Repository:
         """Make *signer* available: it signs every role that authorises its key."""
         self._signers[signer.public_key.keyid] = signer
 
+    def remove_signer(self, keyid: str) -> None:
+        """Stop signing with the key *keyid* (nothing happens if no signer holds it)."""
+        self._signers.pop(keyid, None)
+
     # -- reading -----------------------------------------------------------------------------
 
     @property
     def root(self) -> Metadata[Root]:
         """Root as it will be published next (the pending version, else the published one)."""
         return self._pending.get("root", self._root)
+
+    @property
+    def published_root(self) -> Metadata[Root]:
+        """Root as clients see it now."""
+        return self._root
 
     @property
     def timestamp(self) -> Metadata[Timestamp]:
@@ -320,6 +336,24 @@ class Repository:
             )
         self._targets[role] = md
         return md
+
+    def published_targets_roles(self) -> Iterator[tuple[str, Targets]]:
+        """Every published targets role reachable from top-level targets, each once (all bins
+        of a succinct delegation are read: slow for many bins)."""
+        seen: set[str] = set()
+        queue = ["targets"]
+        while queue:
+            name = queue.pop(0)
+            if name in seen:
+                continue
+            seen.add(name)
+            try:
+                signed = self._published_targets(name).signed
+            except ConfigError:
+                continue  # delegated, but never published
+            yield name, signed
+            if signed.delegations is not None:
+                queue.extend(delegated_names(signed.delegations))
 
     def published_version(self, role: str) -> int:
         """The version of *role* that clients see now (0 for a role never published)."""
@@ -474,6 +508,90 @@ class Repository:
                     return name, self.targets(name).signed
                 queue.append(child)
         raise ConfigError(f"no targets role delegates to {role!r}")
+
+    # -- key lifecycle -----------------------------------------------------------------------
+
+    def add_key(self, role: str, key: Key, *, threshold: int | None = None) -> list[str]:
+        """Authorise *key* for *role* (any bin, or the name prefix, of a succinct delegation
+        stands for all its bins), optionally with a new threshold.
+
+        The change is a new version of the role's delegator (root for top-level roles).
+
+        Returns:
+            the roles given a new version to re-sign (when the threshold rose).
+
+        Raises:
+            ConfigError: an unknown role, a key the role already has, a bad threshold.
+        """
+        return rotate_keys(self, role, add=[key], threshold=threshold)
+
+    def remove_key(self, role: str, keyid: str, *, threshold: int | None = None) -> list[str]:
+        """Stop authorising *keyid* for *role*, and re-sign *role* (all bins of a succinct
+        delegation) with its remaining keys in the same publish.
+
+        Returns:
+            the roles given a new version to re-sign.
+
+        Raises:
+            ConfigError: an unknown role, a key the role does not have, or fewer keys left
+                than the threshold (nothing is changed).
+        """
+        return rotate_keys(self, role, remove=[keyid], threshold=threshold)
+
+    def set_threshold(self, role: str, threshold: int) -> list[str]:
+        """Change *role*'s threshold (a rise re-signs the role in the same publish).
+
+        Raises:
+            ConfigError: an unknown role, or a threshold below 1 or above its number of keys.
+        """
+        return rotate_keys(self, role, threshold=threshold)
+
+    def rotate_keys(
+        self,
+        role: str,
+        *,
+        add: Iterable[Key] = (),
+        remove: Iterable[str] = (),
+        threshold: int | None = None,
+    ) -> list[str]:
+        """Add and remove keys of *role* and set its threshold in one new delegator version.
+
+        For root this is a root rotation: the next root must be signed by the published
+        root's threshold of its keys *and* its own threshold of the new keys, which
+        :meth:`publish` enforces, so give the repository signers of both sets.
+
+        Returns:
+            the roles given a new version to re-sign with the keys now authorised.
+
+        Raises:
+            ConfigError: an unknown role, a key added twice or removed that the role does not
+                list, or a threshold the keys cannot meet (nothing is changed).
+        """
+        return rotate_keys(self, role, add=add, remove=remove, threshold=threshold)
+
+    def revoke_key(self, keyid: str) -> list[str]:
+        """Revoke a compromised key: remove it from every role that authorises it, stop
+        signing with it, and give every role it could sign a new version, so that the next
+        publish re-signs them all and no published role relies on the key any more.
+
+        Returns:
+            the roles given a new version (root first, if it listed the key).
+
+        Raises:
+            ConfigError: no role authorises the key, or a role would keep fewer keys than its
+                threshold (nothing is changed).
+        """
+        return revoke_key(self, keyid)
+
+    def expiring(self, horizon: timedelta = timedelta(days=7)) -> list[ExpiryWarning]:
+        """Published roles that expire within *horizon* of the repository clock's now
+        (expired ones included), soonest first: what a cron job or CI warns about.
+
+        Raises:
+            ConfigError: a negative horizon.
+            StorageError: a published targets role is missing or malformed.
+        """
+        return expiring(self, horizon, self._clock())
 
     # -- targets -----------------------------------------------------------------------------
 

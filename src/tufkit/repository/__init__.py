@@ -21,16 +21,26 @@ from tufkit.repository._staging import (
 )
 from tufkit.repository._storage import Storage
 from tufkit.repository._target_files import Source, check_target_path, hash_sources
+from tufkit.repository._verify import (
+    PROBLEM_KINDS,
+    Problem,
+    RepositoryReport,
+    get_repository_result,
+    verify_repository,
+)
 from tufkit.repository.filesystem import FilesystemStorage
 from tufkit.repository.memory import MemoryStorage
 
 __all__ = [
+    "PROBLEM_KINDS",
     "Authorisation",
     "ExpiryPolicy",
     "ExpiryWarning",
     "FilesystemStorage",
     "MemoryStorage",
+    "Problem",
     "Repository",
+    "RepositoryReport",
     "Source",
     "StagedRole",
     "Storage",
@@ -39,9 +49,11 @@ __all__ = [
     "check_role_name",
     "check_target_path",
     "classic_bins",
+    "get_repository_result",
     "hash_sources",
     "metadata_filename",
     "read_staged",
     "sign_staged",
     "succinct_bins",
+    "verify_repository",
 ]

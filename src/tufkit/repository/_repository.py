@@ -66,13 +66,19 @@ from tufkit.repository._staging import (
     encode_staged,
     read_staged,
 )
-from tufkit.repository._storage import Storage, decode_journal, encode_journal
+from tufkit.repository._storage import (
+    Storage,
+    decode_journal,
+    encode_journal,
+    read_current_root,
+)
 from tufkit.repository._target_files import (
     Source,
     check_target_path,
     hash_sources,
     published_target_names,
 )
+from tufkit.repository._verify import RepositoryReport, verify_repository
 
 __all__ = ["Repository"]
 
@@ -180,7 +186,7 @@ class Repository:
                 by a threshold of its keys with the signers given.
             StorageError: the storage failed; nothing that a client would read was written.
         """
-        if storage.read_metadata("root.json") is not None or storage.read_journal() is not None:
+        if read_current_root(storage) is not None or storage.read_journal() is not None:
             raise ConfigError("the storage already holds a repository; open it instead")
         policy = policy or ExpiryPolicy()
         now = (clock or _utc_now)()
@@ -227,11 +233,12 @@ class Repository:
         journal = storage.read_journal()
         if journal is not None:
             _apply(storage, decode_journal(journal))
-        root_bytes = storage.read_metadata("root.json")
-        if root_bytes is None:
-            raise ConfigError("no repository here: root.json is missing")
-        root = _load(root_bytes, Root, "root.json")
-        _check_signed(root.signed, "root", root, "root.json")
+        current = read_current_root(storage)
+        if current is None:
+            raise ConfigError("no repository here: neither root.json nor 1.root.json exists")
+        root_name, root_bytes = current
+        root = _load(root_bytes, Root, root_name)
+        _check_signed(root.signed, "root", root, root_name)
         timestamp = _load(_required(storage, "timestamp.json"), Timestamp, "timestamp.json")
         _check_signed(root.signed, "timestamp", timestamp, "timestamp.json")
         version = timestamp.signed.snapshot_meta.version
@@ -592,6 +599,24 @@ class Repository:
             StorageError: a published targets role is missing or malformed.
         """
         return expiring(self, horizon, self._clock())
+
+    def verify(
+        self, *, horizon: timedelta = timedelta(0), staged: bool = True, check_targets: bool = True
+    ) -> RepositoryReport:
+        """Check the whole published repository (and its staged roles) as
+        :func:`~tufkit.repository.verify_repository` does, "now" being the repository clock's.
+
+        Raises:
+            RepositoryError: at least one problem; the message lists them all.
+            StorageError: the storage itself failed.
+        """
+        return verify_repository(
+            self._storage,
+            reference_time=self._clock(),
+            horizon=horizon,
+            staged=staged,
+            check_targets=check_targets,
+        )
 
     # -- targets -----------------------------------------------------------------------------
 

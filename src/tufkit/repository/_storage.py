@@ -19,7 +19,9 @@ from typing import BinaryIO, Protocol
 
 from tufkit.errors import StorageError
 
-__all__ = ["Storage", "decode_journal", "encode_journal"]
+__all__ = ["Storage", "decode_journal", "encode_journal", "read_current_root"]
+
+_MAX_ROOT_VERSIONS = 100_000  # root versions probed one by one: far beyond any real chain
 
 _JOURNAL_FORMAT = "tufkit-publish-journal/1"
 
@@ -41,6 +43,10 @@ class Storage(Protocol):
     def write_target(self, name: str, content: bytes | BinaryIO) -> None:
         """Publish a target file's *content* as *name* (a checked, ``/``-separated relative
         path; with consistent snapshots, hash-prefixed), atomically."""
+        ...
+
+    def open_target(self, name: str) -> BinaryIO | None:
+        """Open published target file *name* for reading (the caller closes it), or None."""
         ...
 
     def write_staged(self, role: str, data: bytes) -> None:
@@ -70,6 +76,37 @@ class Storage(Protocol):
     def remove_journal(self) -> None:
         """Forget the publish journal (the publish it described is complete)."""
         ...
+
+
+def read_current_root(storage: Storage) -> tuple[str, bytes] | None:
+    """The newest root a client following the repository would reach, and its file name.
+
+    That is ``root.json``, or the highest ``N.root.json`` above it: clients probe for the next
+    root version, and repositories made by other tools often publish no ``root.json`` at all.
+    None if neither ``root.json`` nor ``1.root.json`` exists.
+
+    Raises:
+        StorageError: the storage failed, or ``root.json`` has no readable version.
+    """
+    found: tuple[str, bytes] | None = None
+    version = 0
+    data = storage.read_metadata("root.json")
+    if data is not None:
+        found = ("root.json", data)
+        try:
+            parsed = json.loads(data)["signed"]["version"]
+        except (ValueError, TypeError, KeyError) as exc:
+            raise StorageError("root.json is not root metadata with a version") from exc
+        if type(parsed) is not int or parsed < 1:
+            raise StorageError("root.json has no valid version")
+        version = parsed
+    for _ in range(_MAX_ROOT_VERSIONS):
+        name = f"{version + 1}.root.json"
+        data = storage.read_metadata(name)
+        if data is None:
+            return found
+        found, version = (name, data), version + 1
+    raise StorageError(f"more than {_MAX_ROOT_VERSIONS} root versions")
 
 
 def encode_journal(files: Sequence[tuple[str, bytes]]) -> bytes:

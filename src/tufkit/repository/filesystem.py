@@ -54,12 +54,29 @@ class FilesystemStorage:
 
     Args:
         root: the repository directory; ``metadata/`` and ``.tufkit/`` are created inside.
+        metadata_dir: where the metadata lives, if not ``<root>/metadata`` (a repository
+            adopted from another tool keeps its own layout).
+        targets_dir: where the target files live, if not ``<root>/targets``.
     """
 
-    def __init__(self, root: str | os.PathLike[str]) -> None:
+    def __init__(
+        self,
+        root: str | os.PathLike[str],
+        *,
+        metadata_dir: str | os.PathLike[str] | None = None,
+        targets_dir: str | os.PathLike[str] | None = None,
+    ) -> None:
         self.root = os.fspath(root)
-        self.metadata_dir = os.path.join(self.root, "metadata")
-        self.targets_dir = os.path.join(self.root, "targets")
+        self.metadata_dir = (
+            os.fspath(metadata_dir)
+            if metadata_dir is not None
+            else os.path.join(self.root, "metadata")
+        )
+        self.targets_dir = (
+            os.fspath(targets_dir)
+            if targets_dir is not None
+            else os.path.join(self.root, "targets")
+        )
         self._state_dir = os.path.join(self.root, ".tufkit")
         self._dirs_made = False
 
@@ -125,11 +142,37 @@ class FilesystemStorage:
         in_place = version.isdigit() and role != "root.json"
         self._write(os.path.join(self.metadata_dir, name), data, in_place=in_place)
 
-    def _target_directory(self, name: str) -> str:
-        """Create the directories of target *name* below ``targets/``, refusing symlinks."""
+    @staticmethod
+    def _target_segments(name: str) -> list[str]:
         segments = name.split("/")
         if any(s in ("", ".", "..") or s.startswith(".") for s in segments) or "\\" in name:
             raise StorageError(f"refusing target file name {name[:80]!r}")
+        return segments
+
+    def open_target(self, name: str) -> BinaryIO | None:
+        """Open published target file *name* below the targets directory, or None.
+
+        Raises:
+            StorageError: a name with an empty, dot or ``..`` segment, a symlink, a path that
+                is not a regular file, or an unreadable file.
+        """
+        path = os.path.join(self.targets_dir, *self._target_segments(name))
+        flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+        try:
+            fd = os.open(path, flags)
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        except OSError as exc:
+            raise StorageError(f"cannot read {path}: {exc.strerror or exc}") from exc
+        handle = os.fdopen(fd, "rb")
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            handle.close()
+            raise StorageError(f"{path} is not a regular file")
+        return handle
+
+    def _target_directory(self, name: str) -> str:
+        """Create the directories of target *name* below ``targets/``, refusing symlinks."""
+        segments = self._target_segments(name)
         directory = self.targets_dir
         for segment in ["", *segments[:-1]]:
             directory = os.path.join(directory, segment) if segment else directory

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from typing import BinaryIO
 
 __all__ = ["MemoryStorage"]
@@ -32,6 +33,11 @@ class MemoryStorage:
     def write_target(self, name: str, content: bytes | BinaryIO) -> None:
         """Publish a target file."""
         self.targets[name] = bytes(content) if isinstance(content, bytes) else content.read()
+
+    def open_target(self, name: str) -> BinaryIO | None:
+        """Open a published target file, or None."""
+        data = self.targets.get(name)
+        return io.BytesIO(data) if data is not None else None
 
     def write_staged(self, role: str, data: bytes) -> None:
         """Save a staged file."""

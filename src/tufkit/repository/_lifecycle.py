@@ -19,7 +19,15 @@ from typing import TYPE_CHECKING
 
 from tufkit.crypto import Key
 from tufkit.errors import ConfigError
-from tufkit.metadata import TOP_LEVEL_ROLE_NAMES, Delegations, Role, Root, Signed, Targets
+from tufkit.metadata import (
+    TOP_LEVEL_ROLE_NAMES,
+    Delegations,
+    Role,
+    Root,
+    Signed,
+    SuccinctRoles,
+    Targets,
+)
 
 if TYPE_CHECKING:
     from tufkit.repository._repository import Repository
@@ -81,16 +89,19 @@ def _resolve(repo: Repository, role: str) -> tuple[str, Role, list[str]]:
     """
     if role in TOP_LEVEL_ROLE_NAMES:
         return "root", repo.root.signed.get_delegated_role(role), [role]
+    try:
+        name, delegator = repo._delegator_of(role)  # cached: no walk for a known role
+    except ConfigError:
+        pass  # perhaps the name prefix of succinct bins
+    else:
+        entry = delegator.get_delegated_role(role)
+        if isinstance(entry, SuccinctRoles):
+            return name, entry, list(entry.get_roles())
+        return name, entry, [role]
     for name, signed in _targets_roles(repo):
-        delegations = signed.delegations
-        if delegations is None:
-            continue
-        bins = delegations.succinct_roles
-        if bins is not None:
-            if role == bins.name_prefix or bins.is_delegated_role(role):
-                return name, bins, list(bins.get_roles())
-        elif delegations.roles and role in delegations.roles:
-            return name, delegations.roles[role], [role]
+        bins = signed.delegations.succinct_roles if signed.delegations is not None else None
+        if bins is not None and role == bins.name_prefix:
+            return name, bins, list(bins.get_roles())
     raise ConfigError(f"no role {role[:80]!r} is delegated in this repository")
 
 

@@ -115,6 +115,14 @@ def _corrupt_target(storage: MemoryStorage, repo: Repository, keys: Keys) -> Non
     storage.targets[name] = b"file X"
 
 
+def _rotate_with_one_old_signature(storage: MemoryStorage, repo: Repository, keys: Keys) -> None:
+    repo.set_threshold("root", 1)
+    repo.publish()
+    md = Metadata.from_bytes(storage.files["2.root.json"])
+    del md.signatures[keys.root[1].public_key.keyid]
+    storage.files["2.root.json"] = storage.files["root.json"] = md.to_bytes()
+
+
 def _rotate_then_lose_root(storage: MemoryStorage, repo: Repository, keys: Keys) -> None:
     repo.set_threshold("root", 1)
     repo.publish()
@@ -163,6 +171,16 @@ BREAKAGES = [
     ),
     Breakage("stored target changed", ("pb-0/1", "target"), _corrupt_target),
     Breakage("root version missing", ("root", "missing"), _rotate_then_lose_root),
+    Breakage(
+        "root not signed by its predecessor", ("root", "signatures"), _rotate_with_one_old_signature
+    ),
+    Breakage(
+        "root.json differs from its versioned file",
+        ("root", "hashes"),
+        lambda s, r, k: s.files.__setitem__(
+            "root.json", Metadata.from_bytes(s.files["root.json"]).to_bytes(pretty=True)
+        ),
+    ),
     Breakage("interrupted publish", ("*", "journal"), lambda s, r, k: s.write_journal(b"x")),
 ]
 

@@ -187,8 +187,14 @@ class _Checker:
         if root is None:
             return None
         self.consistent = bool(root.signed.consistent_snapshot)
-        self.chain(root.signed.version)
-        self.signatures("root", name, root, root.signed, "root itself")
+        self.chain(root.signed.version)  # checks every N.root.json, this one included
+        if name == "root.json":
+            versioned = metadata_filename("root", root.signed.version)
+            same_version = self.storage.read_metadata(versioned)
+            if same_version is None:
+                self.signatures("root", name, root, root.signed, "root itself")
+            elif same_version != data:
+                self.problem("root", "hashes", f"differs from {versioned}", name)
         self.expiry("root", name, root.signed)
         return root
 

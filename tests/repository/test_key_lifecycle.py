@@ -289,3 +289,49 @@ def test_expiry_warnings_list_roles_expiring_within_the_horizon(keys: Keys) -> N
     assert repo.expiring(timedelta(0)) == []
     with pytest.raises(ConfigError, match="must not be negative"):
         repo.expiring(timedelta(-1))
+
+
+def test_revoking_a_root_key_rotates_root_without_its_signature(
+    keys: Keys, storage: MemoryStorage, pytuf_client: PyTufClient, tmp_path: Path
+) -> None:
+    third = keys.spare[0]
+    keys.root.append(third)  # root 2-of-3
+    repo = Repository.create(storage, make_root(keys), signers=keys.all(), clock=lambda: NOW)
+    bootstrap = storage.files["1.root.json"]
+    compromised = keys.root[0].public_key.keyid
+    assert repo.revoke_key(compromised) == ["root"]
+    repo.publish()
+    new_root = Metadata.from_bytes(storage.files["2.root.json"])
+    assert compromised not in new_root.signatures
+    assert compromised not in repo.root.signed.keys
+    assert pytuf_client(storage, bootstrap)._trusted_set.root.version == 2
+    assert tufkit_client(storage, bootstrap, tmp_path / "c").trusted_set.root.signed.version == 2
+
+
+def test_a_revoked_key_signs_the_root_transition_only_when_given_back(
+    repo: Repository, storage: MemoryStorage, keys: Keys, pytuf_client: PyTufClient
+) -> None:
+    """Root 2-of-2 replaces a compromised key: root v1's threshold needs its signature."""
+    replacement, compromised = keys.spare[0], keys.root[0]
+    repo.add_signer(replacement)
+    repo.add_key("root", replacement.public_key)
+    repo.revoke_key(compromised.public_key.keyid)
+    assert repo.root.signed.roles["root"].keyids == [
+        keys.root[1].public_key.keyid,
+        replacement.public_key.keyid,
+    ]
+    with pytest.raises(
+        ConfigError, match=r"root v2 has 1 valid signatures, threshold 2 \(as root v1"
+    ):
+        repo.publish()
+    repo.add_signer(compromised)  # authorised nowhere now but in the published root
+    repo.publish()
+    assert (
+        compromised.public_key.keyid in Metadata.from_bytes(storage.files["2.root.json"]).signatures
+    )
+    assert pytuf_client(storage, storage.files["1.root.json"])._trusted_set.root.version == 2
+    repo.bump("targets", "timestamp")
+    repo.publish()  # the key signs nothing else
+    for name in ("2.targets.json", "2.snapshot.json", "timestamp.json"):
+        signatures = Metadata.from_bytes(storage.files[name]).signatures
+        assert compromised.public_key.keyid not in signatures

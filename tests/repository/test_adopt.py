@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from pytuf_repo import PyTufRepository, build_pytuf_repository
+from repo_pytuf import PyTufRepository, build_pytuf_repository
 from repo_support import NOW, serve_directory
 from tuf.ngclient import Updater as PyTufUpdater
 

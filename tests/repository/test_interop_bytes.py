@@ -11,7 +11,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from pytuf_repo import COMPACT, SeededKey, seeded, sign
+from repo_pytuf import COMPACT, SeededKey, seeded, sign
 from repo_support import NOW
 from securesystemslib.formats import encode_canonical
 from tuf.api import metadata as pytuf

@@ -26,14 +26,24 @@ class KeyPair:
 
 
 def _private_key(scheme: str) -> Any:
-    from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+    from cryptography.hazmat.primitives.asymmetric import ec, ed25519, mldsa, rsa
 
     if scheme == "ed25519":
         return ed25519.Ed25519PrivateKey.generate()
-    if scheme == "ecdsa-sha2-nistp256":
-        return ec.generate_private_key(ec.SECP256R1())
-    if scheme == "ecdsa-sha2-nistp384":
-        return ec.generate_private_key(ec.SECP384R1())
+    curves: dict[str, Any] = {
+        "ecdsa-sha2-nistp256": ec.SECP256R1,
+        "ecdsa-sha2-nistp384": ec.SECP384R1,
+        "ecdsa-sha2-nistp521": ec.SECP521R1,
+    }
+    if scheme in curves:
+        return ec.generate_private_key(curves[scheme]())
+    mldsa_keys: dict[str, Any] = {
+        "ml-dsa-44/1": mldsa.MLDSA44PrivateKey,
+        "ml-dsa-65/1": mldsa.MLDSA65PrivateKey,
+        "ml-dsa-87/1": mldsa.MLDSA87PrivateKey,
+    }
+    if scheme in mldsa_keys:
+        return mldsa_keys[scheme].generate()
     return rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
 
@@ -60,8 +70,15 @@ SCHEME_NAMES = (
     "ed25519",
     "ecdsa-sha2-nistp256",
     "ecdsa-sha2-nistp384",
-    "rsassa-pss-sha256",
-    "rsa-pkcs1v15-sha256",
+    "ecdsa-sha2-nistp521",
+    *(
+        f"{pad}-{h}"
+        for pad in ("rsassa-pss", "rsa-pkcs1v15")
+        for h in ("sha256", "sha384", "sha512")
+    ),
+    "ml-dsa-44/1",
+    "ml-dsa-65/1",
+    "ml-dsa-87/1",
 )
 
 
@@ -73,7 +90,7 @@ def pair_factory() -> Any:
 
 @pytest.fixture(scope="session")
 def key_pairs() -> dict[str, KeyPair]:
-    """One key pair per supported scheme (the two RSA schemes share one RSA key)."""
+    """One key pair per supported scheme (the RSA schemes share one RSA key)."""
     rsa_key = _private_key("rsassa-pss-sha256")
     return {
         name: make_pair(name, rsa_key if name.startswith("rsa") else None) for name in SCHEME_NAMES

@@ -2,8 +2,10 @@
 
 A :class:`Key` is what metadata says about a key: keytype, scheme, ``keyval`` and any
 unrecognised fields, which are kept and covered by the keyid. Verification never raises for bad
-signatures or unusable keys: an unusable key simply verifies nothing. This module does not read key
-files or know roles and thresholds.
+signatures or unusable keys: an unusable key (an unknown keytype or scheme such as tuf-on-ci's
+``sigstore-oidc``, a ``keyval`` without a public key, unreadable key material) simply verifies
+nothing, and the document that lists it stays readable. This module does not read key files or
+know roles and thresholds.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import hashlib
 from typing import Any
 
 from tufkit.canonical import encode_canonical
-from tufkit.crypto._schemes import Verifier, load_public_key, public_key_material, scheme_info
+from tufkit.crypto._schemes import LoadedKey, load_public_key, scheme_info
 from tufkit.errors import FormatError
 
 __all__ = ["Key", "Signature"]
@@ -41,13 +43,14 @@ class Key:
         keyid: the identifier metadata uses for this key.
         keytype: e.g. ``"ed25519"``, ``"ecdsa"``, ``"rsa"``.
         scheme: e.g. ``"ed25519"``, ``"ecdsa-sha2-nistp256"``, ``"rsassa-pss-sha256"``.
-        keyval: the ``keyval`` object; ``keyval["public"]`` is the public key.
+        keyval: the ``keyval`` object; ``keyval["public"]`` is the public key of every key
+            type tufkit can use (other key types may hold anything, e.g. an identity).
         unrecognized_fields: other fields of the key object, kept as they were read.
     """
 
     __slots__ = (
         "_identity",
-        "_verifier",
+        "_loaded",
         "keyid",
         "keytype",
         "keyval",
@@ -63,19 +66,23 @@ class Key:
         keyval: dict[str, Any],
         unrecognized_fields: dict[str, Any] | None = None,
     ) -> None:
-        if type(keyval.get("public")) is not str:
-            raise ValueError("keyval must hold the public key as a string under 'public'")
+        if type(keyval) is not dict:
+            raise ValueError("keyval must be a dict")
         self.keyid = keyid
         self.keytype = keytype
         self.scheme = scheme
         self.keyval = keyval
         self.unrecognized_fields = unrecognized_fields or {}
-        self._verifier: Verifier | bool | None = False  # False: not loaded yet
+        self._loaded: LoadedKey | bool | None = False  # False: not loaded yet
         self._identity: tuple[str, str] | None = None
 
     @classmethod
     def from_dict(cls, keyid: str, data: object) -> Key:
         """Read a key object from metadata.
+
+        Only ``keytype``, ``scheme`` (strings) and ``keyval`` (an object) are required, so a key
+        tufkit cannot use (``sigstore-oidc``, whose ``keyval`` holds an identity and an issuer)
+        is read and merely verifies nothing.
 
         Raises:
             FormatError: a field is missing or has the wrong type.
@@ -88,7 +95,6 @@ class Key:
         keyval = data.get("keyval")
         if type(keyval) is not dict:
             raise FormatError(f"{where}: 'keyval' must be an object")
-        _require_str(keyval, "public", f"{where} keyval")
         others = {k: v for k, v in data.items() if k not in _KNOWN_KEY_FIELDS}
         return cls(keyid, keytype, scheme, keyval, others)
 
@@ -116,9 +122,9 @@ class Key:
 
     @property
     def public(self) -> str:
-        """The public key value (``keyval["public"]``)."""
-        value: str = self.keyval["public"]
-        return value
+        """The public key value (``keyval["public"]``), or "" if the key has no string there."""
+        value = self.keyval.get("public")
+        return value if type(value) is str else ""
 
     @property
     def is_supported(self) -> bool:
@@ -128,25 +134,30 @@ class Key:
     def identity(self) -> tuple[str, str]:
         """What makes two keys the same key, whatever their keyids: the key material.
 
-        Thresholds count identities, not keyids (TUF TAP 12), so one key listed twice under
-        different keyids counts once, also when spelt differently (hex case, PEM line endings,
-        legacy hex point) or listed under two schemes of its family. Keys tufkit cannot use
-        fall back to scheme and public value.
+        Thresholds count identities, not keyids (TUF TAP 12). The material comes from the very
+        loader that verifies signatures, so whatever spelling verifies as a key (hex case, PEM
+        line endings or text around the PEM block, PKCS#1 or SubjectPublicKeyInfo, hex or
+        compressed ECDSA points, another scheme of the same family) is that key. Keys tufkit
+        cannot use verify nothing; each is its own identity (by keyid).
         """
         if self._identity is None:
+            loaded = self._load()
             info = scheme_info(self.keytype, self.scheme)
-            material = None if info is None else public_key_material(info, self.public)
-            if info is None or material is None:
-                self._identity = (self.scheme, self.public.strip())
+            if loaded is None or info is None:
+                self._identity = ("unusable", self.keyid)
             else:
-                self._identity = (info.family, material.hex())
+                self._identity = (info.family, loaded.material.hex())
         return self._identity
 
-    def _load(self) -> Verifier | None:
-        if self._verifier is False:
+    def _load(self) -> LoadedKey | None:
+        if self._loaded is False:
             info = scheme_info(self.keytype, self.scheme)
-            self._verifier = None if info is None else load_public_key(info, self.public)
-        return self._verifier  # type: ignore[return-value]
+            public = self.keyval.get("public")
+            loaded = None
+            if info is not None and type(public) is str:
+                loaded = load_public_key(info, public)
+            self._loaded = loaded
+        return self._loaded if isinstance(self._loaded, LoadedKey) else None
 
     def verify_signature(self, signature: Signature | str, data: bytes) -> bool:
         """Return True if *signature* (an object, or its hex string) is valid over *data*.
@@ -154,14 +165,14 @@ class Key:
         Empty, non-hex or wrong signatures, and keys tufkit cannot use, give False.
         """
         sig_hex = signature.signature if isinstance(signature, Signature) else signature
-        verifier = self._load()
-        if verifier is None or not sig_hex:
+        loaded = self._load()
+        if loaded is None or not sig_hex or type(sig_hex) is not str:
             return False
         try:
             raw = bytes.fromhex(sig_hex)
         except ValueError:
             return False
-        return verifier(raw, data)
+        return loaded.verify(raw, data)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Key):
@@ -169,7 +180,7 @@ class Key:
         return self.keyid == other.keyid and self.to_dict() == other.to_dict()
 
     def __hash__(self) -> int:
-        return hash((self.keyid, self.scheme, self.public))
+        return hash((self.keyid, self.scheme))
 
     def __repr__(self) -> str:
         return f"Key(keyid={self.keyid[:16]!r}, keytype={self.keytype!r}, scheme={self.scheme!r})"

@@ -1,7 +1,9 @@
 """Signature schemes: loading public keys and verifying raw signatures.
 
-Each supported (keytype, scheme) pair maps to one verifier. A pair that is not listed never
-verifies (TUF TAP 9: a client must not guess a scheme). This module does not know TUF metadata.
+Each supported (keytype, scheme) pair maps to one loader. A pair that is not listed never
+verifies (TUF TAP 9: a client must not guess a scheme). The loader that builds a key's verifier
+also derives its *material* (the key itself, whatever its spelling), so what a threshold counts
+as one key is exactly what verifies as that key. This module does not know TUF metadata.
 """
 
 from __future__ import annotations
@@ -9,7 +11,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
-__all__ = ["SCHEMES", "SchemeInfo", "load_public_key", "public_key_material", "scheme_info"]
+__all__ = [
+    "SCHEMES",
+    "LoadedKey",
+    "SchemeInfo",
+    "hash_algorithm",
+    "load_public_key",
+    "mldsa_message",
+    "public_key_material",
+    "scheme_info",
+]
 
 
 class SchemeInfo(NamedTuple):
@@ -18,9 +29,10 @@ class SchemeInfo(NamedTuple):
     Attributes:
         scheme: the TUF scheme name.
         keytypes: keytypes this scheme is valid with (first one is written by tufkit).
-        family: ``"ed25519"``, ``"ecdsa"`` or ``"rsa"``.
+        family: ``"ed25519"``, ``"ecdsa"``, ``"rsa"`` or ``"ml-dsa"``.
         curve: the ECDSA curve name, for ecdsa schemes.
-        hash_name: the digest the scheme signs with.
+        hash_name: the digest the scheme signs with (for ML-DSA: the pre-hash of TAP 21).
+        parameter_set: the ML-DSA parameter set (44, 65 or 87), for ml-dsa schemes.
     """
 
     scheme: str
@@ -28,18 +40,39 @@ class SchemeInfo(NamedTuple):
     family: str
     curve: str | None = None
     hash_name: str = "sha256"
+    parameter_set: int | None = None
 
 
+_RSA_HASHES = ("sha256", "sha384", "sha512")
+
+
+def _ecdsa(bits: int, hash_name: str) -> SchemeInfo:
+    name = f"ecdsa-sha2-nistp{bits}"
+    return SchemeInfo(name, ("ecdsa", name), "ecdsa", f"secp{bits}r1", hash_name)
+
+
+def _rsa(padding: str, hash_name: str) -> SchemeInfo:
+    return SchemeInfo(f"{padding}-{hash_name}", ("rsa",), "rsa", hash_name=hash_name)
+
+
+def _mldsa(level: int) -> SchemeInfo:
+    return SchemeInfo(f"ml-dsa-{level}/1", ("ml-dsa",), "ml-dsa", None, "sha512", level)
+
+
+#: Every (keytype, scheme) pair securesystemslib 1.6 registers for TUF and in-toto keys, under
+#: the same names (its RSA SHA-224 schemes are not registered, so neither reads them).
 SCHEMES: dict[str, SchemeInfo] = {
-    "ed25519": SchemeInfo("ed25519", ("ed25519",), "ed25519", hash_name="sha512"),
-    "ecdsa-sha2-nistp256": SchemeInfo(
-        "ecdsa-sha2-nistp256", ("ecdsa", "ecdsa-sha2-nistp256"), "ecdsa", "secp256r1"
-    ),
-    "ecdsa-sha2-nistp384": SchemeInfo(
-        "ecdsa-sha2-nistp384", ("ecdsa", "ecdsa-sha2-nistp384"), "ecdsa", "secp384r1", "sha384"
-    ),
-    "rsassa-pss-sha256": SchemeInfo("rsassa-pss-sha256", ("rsa",), "rsa"),
-    "rsa-pkcs1v15-sha256": SchemeInfo("rsa-pkcs1v15-sha256", ("rsa",), "rsa"),
+    info.scheme: info
+    for info in (
+        SchemeInfo("ed25519", ("ed25519",), "ed25519", hash_name="sha512"),
+        _ecdsa(256, "sha256"),
+        _ecdsa(384, "sha384"),
+        _ecdsa(521, "sha512"),
+        *(_rsa(p, h) for p in ("rsassa-pss", "rsa-pkcs1v15") for h in _RSA_HASHES),
+        _mldsa(44),
+        _mldsa(65),
+        _mldsa(87),
+    )
 }
 
 
@@ -54,63 +87,169 @@ def scheme_info(keytype: str, scheme: str) -> SchemeInfo | None:
 Verifier = Callable[[bytes, bytes], bool]
 
 
-def load_public_key(info: SchemeInfo, public: str) -> Verifier | None:
-    """Build a verifier ``(signature, data) -> bool`` for a public key value.
+class LoadedKey(NamedTuple):
+    """A usable public key.
 
-    Returns None when *public* is not a valid key of the scheme's kind (such a key never
-    verifies); never raises for bad key material.
+    Attributes:
+        verify: ``(signature, data) -> bool``; never raises.
+        material: the key itself, independent of how metadata spelt it: the raw 32 bytes of an
+            ed25519 key, the DER ``SubjectPublicKeyInfo`` of any other key.
+    """
+
+    verify: Verifier
+    material: bytes
+
+
+def load_public_key(info: SchemeInfo, public: str) -> LoadedKey | None:
+    """Load a public key value for *info*'s scheme.
+
+    Returns None when *public* is not a valid key of the scheme's kind (wrong type, curve or
+    parameter set, an RSA key under 2048 bits, unreadable text): such a key never verifies.
+    Never raises for bad key material.
     """
     try:
         if info.family == "ed25519":
-            return _ed25519_verifier(public)
-        if info.family == "ecdsa":
-            return _ecdsa_verifier(info, public)
-        return _rsa_verifier(info, public)
-    except (ValueError, TypeError, UnicodeError):
+            return _ed25519_key(public)
+        key = _load_crypto_key(info, public)
+        if key is None:
+            return None
+        return LoadedKey(_crypto_verifier(info, key), _spki_der(key))
+    except (ValueError, TypeError, UnicodeError, ImportError):
         return None
 
 
 def public_key_material(info: SchemeInfo, public: str) -> bytes | None:
-    """The key itself, whatever its spelling: raw ed25519 bytes, or DER SubjectPublicKeyInfo.
+    """The key material :func:`load_public_key` derives, or None for an unusable key."""
+    loaded = load_public_key(info, public)
+    return None if loaded is None else loaded.material
 
-    Upper- and lowercase hex, PEM line endings and the legacy hex point all give the same bytes,
-    so one key written two ways is recognised as one key. None for unusable key material.
-    """
-    try:
-        if info.family == "ed25519":
-            raw = bytes.fromhex(public)
-            return raw if len(raw) == 32 and len(public) == 64 else None
-        from cryptography.hazmat.primitives import serialization
+
+def mldsa_message(data: bytes) -> bytes:
+    """What an ML-DSA key signs for *data* (TUF TAP 21, version 1): ``b"tuf\\x01" + SHA-512``."""
+    import hashlib
+
+    return b"tuf\x01" + hashlib.sha512(data).digest()
+
+
+def _spki_der(key: Any) -> bytes:
+    from cryptography.hazmat.primitives import serialization
+
+    der: bytes = key.public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return der
+
+
+def _load_crypto_key(info: SchemeInfo, public: str) -> Any:
+    """The ``cryptography`` public key for *public*, if it is a key of *info*'s kind."""
+    from cryptography.hazmat.primitives.serialization import load_pem_public_key
+
+    if info.family == "ecdsa":
         from cryptography.hazmat.primitives.asymmetric import ec
-        from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
-        key: Any
-        if public.startswith("-----BEGIN"):
-            key = load_pem_public_key(public.encode("ascii"))
-        elif info.family == "ecdsa":
-            curve = ec.SECP256R1() if info.curve == "secp256r1" else ec.SECP384R1()
+        curve = _curve(info)
+        if "-----BEGIN" in public:
+            key: Any = load_pem_public_key(public.encode("ascii"))
+        else:  # legacy encoding: hex of the SEC1 point (uncompressed or compressed)
             key = ec.EllipticCurvePublicKey.from_encoded_point(curve, bytes.fromhex(public))
-        else:
-            return None
-        der: bytes = key.public_bytes(
-            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        ok = isinstance(key, ec.EllipticCurvePublicKey) and key.curve.name == curve.name
+        return key if ok else None
+    key = load_pem_public_key(public.encode("ascii"))
+    if info.family == "rsa":
+        from cryptography.hazmat.primitives.asymmetric import rsa
+
+        return key if isinstance(key, rsa.RSAPublicKey) and key.key_size >= 2048 else None
+    if info.family == "ml-dsa":
+        return key if isinstance(key, _mldsa_public_class(info)) else None
+    return None
+
+
+def _curve(info: SchemeInfo) -> Any:
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    curves: dict[str | None, Any] = {
+        "secp256r1": ec.SECP256R1,
+        "secp384r1": ec.SECP384R1,
+        "secp521r1": ec.SECP521R1,
+    }
+    return curves[info.curve]()
+
+
+def _mldsa_public_class(info: SchemeInfo) -> type:
+    from cryptography.hazmat.primitives.asymmetric import mldsa
+
+    classes: dict[int | None, type] = {
+        44: mldsa.MLDSA44PublicKey,
+        65: mldsa.MLDSA65PublicKey,
+        87: mldsa.MLDSA87PublicKey,
+    }
+    return classes[info.parameter_set]
+
+
+def hash_algorithm(name: str) -> Any:
+    """The ``cryptography`` hash object for a scheme's ``hash_name``."""
+    from cryptography.hazmat.primitives import hashes
+
+    algorithms: dict[str, Any] = {
+        "sha256": hashes.SHA256,
+        "sha384": hashes.SHA384,
+        "sha512": hashes.SHA512,
+    }
+    return algorithms[name]()
+
+
+def _crypto_verifier(info: SchemeInfo, key: Any) -> Verifier:
+    from cryptography.exceptions import InvalidSignature
+
+    check: Callable[[bytes, bytes], None]
+    if info.family == "ml-dsa":
+
+        def check(signature: bytes, data: bytes) -> None:
+            key.verify(signature, mldsa_message(data))
+
+    elif info.family == "ecdsa":
+        from cryptography.hazmat.primitives.asymmetric import ec
+
+        algorithm = ec.ECDSA(hash_algorithm(info.hash_name))
+
+        def check(signature: bytes, data: bytes) -> None:
+            key.verify(signature, data, algorithm)
+
+    else:
+        from cryptography.hazmat.primitives.asymmetric import padding
+
+        digest = hash_algorithm(info.hash_name)
+        pad: Any = (
+            padding.PSS(mgf=padding.MGF1(digest), salt_length=padding.PSS.AUTO)
+            if info.scheme.startswith("rsassa-pss")
+            else padding.PKCS1v15()
         )
-        return der
-    except (ValueError, TypeError, UnicodeError):
-        return None
+
+        def check(signature: bytes, data: bytes) -> None:
+            key.verify(signature, data, pad, digest)
+
+    def verify(signature: bytes, data: bytes) -> bool:
+        try:
+            check(signature, data)
+        except (InvalidSignature, ValueError):
+            return False
+        return True
+
+    return verify
 
 
 _LARGE_MESSAGE = 16 << 20  # bytes; above this, verify without PyNaCl's message copies
 
 
-def _ed25519_verifier(public: str) -> Verifier | None:
+def _ed25519_key(public: str) -> LoadedKey | None:
     """libsodium (PyNaCl) for ordinary documents: twice OpenSSL's rate on small messages.
 
     PyNaCl copies the message twice per verification, so messages above 16 MiB (million-entry
     targets files) go through OpenSSL (cryptography), which reads the buffer in place. Both
     implement RFC 8032; libsodium additionally refuses small-order or non-canonical public keys
     and small-order R, so the OpenSSL path first requires both to be valid prime-order points
-    (libsodium's own check), which every honest key and signature is.
+    (libsodium's own check), which every honest key and signature is. The key must be exactly
+    64 hex digits (either case).
     """
     from nacl.exceptions import BadSignatureError
     from nacl.signing import VerifyKey
@@ -131,7 +270,7 @@ def _ed25519_verifier(public: str) -> Verifier | None:
             return False
         return True
 
-    return verify
+    return LoadedKey(verify, raw)
 
 
 def _verify_large_ed25519(public: bytes, signature: bytes, data: bytes) -> bool:
@@ -149,59 +288,3 @@ def _verify_large_ed25519(public: bytes, signature: bytes, data: bytes) -> bool:
     except (InvalidSignature, ValueError):
         return False
     return True
-
-
-def _hash(name: str) -> Any:
-    from cryptography.hazmat.primitives import hashes
-
-    return {"sha256": hashes.SHA256, "sha384": hashes.SHA384}[name]()
-
-
-def _ecdsa_verifier(info: SchemeInfo, public: str) -> Verifier | None:
-    from cryptography.exceptions import InvalidSignature
-    from cryptography.hazmat.primitives.asymmetric import ec
-
-    curve = ec.SECP256R1() if info.curve == "secp256r1" else ec.SECP384R1()
-    if public.startswith("-----BEGIN"):
-        from cryptography.hazmat.primitives.serialization import load_pem_public_key
-
-        key: Any = load_pem_public_key(public.encode("ascii"))
-        if not isinstance(key, ec.EllipticCurvePublicKey) or key.curve.name != curve.name:
-            return None
-    else:  # legacy encoding: hex of the uncompressed SEC1 point
-        key = ec.EllipticCurvePublicKey.from_encoded_point(curve, bytes.fromhex(public))
-    algorithm = ec.ECDSA(_hash(info.hash_name))
-
-    def verify(signature: bytes, data: bytes) -> bool:
-        try:
-            key.verify(signature, data, algorithm)
-        except (InvalidSignature, ValueError):
-            return False
-        return True
-
-    return verify
-
-
-def _rsa_verifier(info: SchemeInfo, public: str) -> Verifier | None:
-    from cryptography.exceptions import InvalidSignature
-    from cryptography.hazmat.primitives.asymmetric import padding, rsa
-    from cryptography.hazmat.primitives.serialization import load_pem_public_key
-
-    key = load_pem_public_key(public.encode("ascii"))
-    if not isinstance(key, rsa.RSAPublicKey) or key.key_size < 2048:
-        return None
-    digest = _hash(info.hash_name)
-    pad: Any
-    if info.scheme.startswith("rsassa-pss"):
-        pad = padding.PSS(mgf=padding.MGF1(digest), salt_length=padding.PSS.AUTO)
-    else:
-        pad = padding.PKCS1v15()
-
-    def verify(signature: bytes, data: bytes) -> bool:
-        try:
-            key.verify(signature, data, pad, digest)
-        except (InvalidSignature, ValueError):
-            return False
-        return True
-
-    return verify

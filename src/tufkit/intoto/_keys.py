@@ -15,8 +15,6 @@ from tufkit.errors import ConfigError
 
 __all__ = ["key_from_dict", "key_to_layout_dict", "load_public_key_pem", "verify_hex_signature"]
 
-_EXTRA_HASHES = {"sha224", "sha384", "sha512"}
-
 
 def load_public_key_pem(data: bytes, *, what: str = "public key") -> Key:
     """Load a PEM public key file as the reference does (default scheme for its type).
@@ -67,56 +65,7 @@ def key_to_layout_dict(key: Key) -> dict[str, Any]:
 
 
 def verify_hex_signature(key: Key, sig_hex: object, data: bytes) -> bool:
-    """Return True if the hex signature verifies over *data*; never raises.
-
-    Schemes tufkit's crypto package lacks but securesystemslib accepts (RSA with SHA-224/384/512,
-    ECDSA P-521) are checked here with ``cryptography``.
-    """
+    """Return True if the hex signature verifies over *data*; never raises."""
     if type(sig_hex) is not str:
         return False
-    if key.is_supported:
-        return key.verify_signature(sig_hex, data)
-    try:
-        raw = bytes.fromhex(sig_hex)
-        return _verify_extra(key, raw, data)
-    except (ValueError, TypeError, UnicodeError):
-        return False
-
-
-def _verify_extra(key: Key, raw: bytes, data: bytes) -> bool:
-    from cryptography.exceptions import InvalidSignature
-    from cryptography.hazmat.primitives import hashes
-    from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
-    from cryptography.hazmat.primitives.serialization import load_pem_public_key
-
-    scheme = key.scheme
-    public: Any = load_pem_public_key(key.public.encode("ascii"))
-    try:
-        if scheme == "ecdsa-sha2-nistp521" and key.keytype in ("ecdsa", scheme):
-            if not isinstance(public, ec.EllipticCurvePublicKey):
-                return False
-            if public.curve.name != "secp521r1":
-                return False
-            public.verify(raw, data, ec.ECDSA(hashes.SHA512()))
-            return True
-        parts = scheme.split("-")
-        if key.keytype != "rsa" or not isinstance(public, rsa.RSAPublicKey) or len(parts) != 3:
-            return False
-        if parts[0] not in ("rsassa", "rsa") or parts[2] not in _EXTRA_HASHES | {"sha256"}:
-            return False
-        digests: dict[str, Any] = {
-            "sha224": hashes.SHA224,
-            "sha256": hashes.SHA256,
-            "sha384": hashes.SHA384,
-            "sha512": hashes.SHA512,
-        }
-        digest = digests[parts[2]]()
-        pad: Any = (
-            padding.PSS(mgf=padding.MGF1(digest), salt_length=padding.PSS.AUTO)
-            if parts[1] == "pss"
-            else padding.PKCS1v15()
-        )
-        public.verify(raw, data, pad, digest)
-        return True
-    except InvalidSignature:
-        return False
+    return key.verify_signature(sig_hex, data)

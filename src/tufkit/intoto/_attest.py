@@ -3,8 +3,10 @@
 A Statement is ``{"_type": "https://in-toto.io/Statement/v1", "subject": [...], "predicateType",
 "predicate"}``; each subject is a ResourceDescriptor with a ``digest`` (algorithm -> lowercase
 hex). Subjects are matched by digest only; unknown fields are ignored. The envelope's
-``payloadType`` is not trusted for dispatch (``predicateType`` is). This module does not evaluate
-predicates (SLSA provenance, links); it hands them back.
+``payloadType`` must be in-toto's (``application/vnd.in-toto+json``); within it, ``predicateType``
+says what the predicate is. A threshold counts distinct keys (by key material) whose signature
+verified, never keyids. This module does not evaluate predicates (SLSA provenance, links); it
+hands them back.
 """
 
 from __future__ import annotations
@@ -107,14 +109,17 @@ def verify_attestation(
 
     Args:
         data: the envelope file's bytes.
-        keys: trusted keys; signatures are matched to them by keyid.
+        keys: trusted keys; signatures are matched to them by keyid, and each key counts
+            only if the signature under its keyid verifies with it.
         digest: the subject's digest, e.g. ``{"sha256": "..."}``.
-        threshold: distinct keys that must have signed.
+        threshold: distinct keys (by key material: one key listed twice counts once) whose
+            signature must verify.
         predicate_type: if given, the Statement's ``predicateType`` must equal it.
 
     Raises:
         ValueError: *threshold* is below 1.
-        InvalidMetadataError: not a DSSE envelope holding a Statement.
+        InvalidMetadataError: not a DSSE envelope holding a Statement, or a ``payloadType``
+            other than in-toto's.
         SignatureVerificationError: fewer than *threshold* keys signed validly.
         FormatError: the Statement is malformed.
         SupplyChainError: wrong predicate type, or no subject has the digest.
@@ -129,19 +134,17 @@ def verify_attestation(
         raise InvalidMetadataError(f"attestation is not JSON: {exc}") from exc
     if type(obj) is not dict or "payload" not in obj:
         raise InvalidMetadataError("attestation is not a DSSE envelope")
-    envelope = DsseEnvelope.from_dict(obj, any_type=True)
-    signed = set()
-    for key in keys:
-        if key.keyid in signed:
-            continue
-        try:
-            envelope.verify_signature(key.keyid, key_to_layout_dict(key))
-        except SignatureVerificationError:
-            continue
-        signed.add(key.keyid)
-    if len({k.identity() for k in keys if k.keyid in signed}) < threshold:
+    payload_type = obj.get("payloadType")
+    if payload_type != PAYLOAD_TYPE:
+        raise InvalidMetadataError(
+            f"attestation payloadType is {payload_type!r:.80}, not in-toto's {PAYLOAD_TYPE!r}"
+        )
+    envelope = DsseEnvelope.from_dict(obj)
+    verified = _verified_identities(envelope, keys)
+    if len(verified) < threshold:
         raise SignatureVerificationError(
-            f"attestation needs {threshold} valid signature(s), found {len(signed)}"
+            f"attestation needs valid signatures by {threshold} distinct key(s), "
+            f"found {len(verified)}"
         )
     try:
         statement = Statement.from_dict(json.loads(envelope.raw_payload.decode("utf-8")))
@@ -154,3 +157,17 @@ def verify_attestation(
     if not statement.matches(digest):
         raise SupplyChainError("no subject of the attestation has the given digest")
     return statement
+
+
+def _verified_identities(envelope: DsseEnvelope, keys: Sequence[Key]) -> set[tuple[str, str]]:
+    """The key material of every key in *keys* whose own signature verified."""
+    verified: set[tuple[str, str]] = set()
+    for key in keys:
+        if key.keyid not in envelope.signatures:
+            continue
+        try:
+            envelope.verify_signature(key.keyid, key_to_layout_dict(key))
+        except SignatureVerificationError:
+            continue
+        verified.add(key.identity())
+    return verified

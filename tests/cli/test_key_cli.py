@@ -83,8 +83,12 @@ def test_generate_encrypted(tmp_path: Path, keytype: str) -> None:
             signer_from_uri(f"file:{out}?passphrase-env=TK_CLI_TEST_PASS")
     finally:
         del os.environ["TK_CLI_TEST_PASS"]
-    # the leftover temporary file of the atomic write is gone
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["key.pem"]
+    # the public key is written beside it; no temporary file of the atomic writes is left
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "key.pem",
+        "key.pem.pub",
+        "key.pem.pub.json",
+    ]
 
 
 def test_generate_unencrypted_and_show(tmp_path: Path) -> None:
@@ -189,7 +193,7 @@ SCHEME_USAGE_ERRORS: list[tuple[list[str], str]] = [
             "key",
             "generate",
             "--type",
-            "ecdsa",
+            "ml-dsa",
             "--scheme",
             "ecdsa-sha2-nistp521",
             "--out",
@@ -198,6 +202,8 @@ SCHEME_USAGE_ERRORS: list[tuple[list[str], str]] = [
         ],
         "ecdsa-sha2-nistp521",
     ),
+    (["key", "generate", "--scheme", "rsassa-pss-sha224", "--out", "k", "--no-encrypt"], "sha224"),
+    (["key", "generate", "--scheme", "ml-dsa-65", "--out", "k", "--no-encrypt"], "ml-dsa-65/1"),
     (
         [
             "key",
@@ -247,3 +253,82 @@ def test_help_lists_key_commands(tmp_path: Path) -> None:
     assert result.returncode == 0
     assert "generate" in result.stdout
     assert "show" in result.stdout
+
+
+SCHEME_ROWS = [
+    # (--type or None, --scheme, the keytype written)
+    (None, "rsa-pkcs1v15-sha256", "rsa"),
+    ("rsa", "rsa-pkcs1v15-sha256", "rsa"),
+    ("rsa", "rsassa-pss-sha512", "rsa"),
+    (None, "ecdsa-sha2-nistp521", "ecdsa"),
+    (None, "ml-dsa-44/1", "ml-dsa"),
+    ("ml-dsa", None, "ml-dsa"),
+]
+
+
+@pytest.mark.parametrize(("keytype", "scheme", "written"), SCHEME_ROWS, ids=str)
+def test_generated_key_keeps_its_scheme_and_keyid(
+    tmp_path: Path, keytype: str | None, scheme: str | None, written: str
+) -> None:
+    out = tmp_path / "k.pem"
+    args = ["key", "generate", "--out", str(out), "--passphrase-env", "TK_CLI_PASS"]
+    args += ["--type", keytype] if keytype else []
+    args += ["--scheme", scheme] if scheme else []
+    made = run(*args, cwd=tmp_path)
+    assert made.returncode == 0, made.stderr
+    keyid, key = _printed_key(made.stdout)
+    assert key.keytype == written
+    assert key.scheme == (scheme or "ml-dsa-65/1")
+    shown = run("key", "show", str(out), "--passphrase-env", "TK_CLI_PASS", cwd=tmp_path)
+    assert shown.returncode == 0, shown.stderr
+    assert _printed_key(shown.stdout) == (keyid, key)
+    # a signer from the file signs with that scheme, under that keyid
+    os.environ["TK_CLI_TEST_PASS"] = PASSPHRASE
+    try:
+        signer = signer_from_uri(f"file:{out}?passphrase-env=TK_CLI_TEST_PASS")
+    finally:
+        del os.environ["TK_CLI_TEST_PASS"]
+    signature = signer.sign(b"data")
+    assert signature.keyid == keyid
+    assert key.verify_signature(signature, b"data")
+
+
+def test_public_key_files_beside_the_private_key(tmp_path: Path) -> None:
+    from securesystemslib.signer._key import SSlibKey
+    from securesystemslib.signer._signature import Signature as RefSignature
+
+    from tufkit.intoto._keys import load_public_key_pem
+
+    out = tmp_path / "alice"
+    made = run(
+        "key", "generate", "--type", "ecdsa", "--out", str(out), "--no-encrypt", cwd=tmp_path
+    )
+    assert made.returncode == 0, made.stderr
+    keyid, key = _printed_key(made.stdout)
+    pem_file, json_file = tmp_path / "alice.pub", tmp_path / "alice.pub.json"
+    assert "alice.pub (PEM)" in made.stderr
+    assert "alice.pub.json" in made.stderr
+    for public_file in (pem_file, json_file):
+        assert stat.S_IMODE(public_file.stat().st_mode) == 0o644
+    assert b"PRIVATE" not in pem_file.read_bytes() + json_file.read_bytes()
+    # the TUF key JSON is what was printed, and the reference reads and verifies with it
+    assert _printed_key(json_file.read_text()) == (keyid, key)
+    ref_key = SSlibKey.from_dict(keyid, json.loads(json_file.read_text())["key"])
+    signature = signer_from_uri(f"file:{out}").sign(b"data")
+    ref_key.verify_signature(RefSignature(signature.keyid, signature.signature), b"data")
+    # the PEM is what in-toto's --verification-keys reads: the same key and keyid
+    assert load_public_key_pem(pem_file.read_bytes()) == key
+
+
+def test_existing_public_key_files_need_force(tmp_path: Path) -> None:
+    out = tmp_path / "k.pem"
+    (tmp_path / "k.pem.pub.json").write_text("{}")
+    refused = run("key", "generate", "--out", str(out), "--no-encrypt", cwd=tmp_path)
+    assert refused.returncode == 1
+    assert "k.pem.pub.json exists" in refused.stderr
+    assert "--force" in refused.stderr
+    assert not out.exists()
+    assert (tmp_path / "k.pem.pub.json").read_text() == "{}"
+    forced = run("key", "generate", "--out", str(out), "--no-encrypt", "--force", cwd=tmp_path)
+    assert forced.returncode == 0, forced.stderr
+    assert _printed_key((tmp_path / "k.pem.pub.json").read_text()) == _printed_key(forced.stdout)

@@ -1,8 +1,11 @@
 """Keys and signatures: public keys in TUF's format, signers, key generation, signer URIs.
 
-Supported schemes: ``ed25519``; ``ecdsa-sha2-nistp256`` and ``ecdsa-sha2-nistp384`` (keytype
-``ecdsa`` or the legacy keytype equal to the scheme; DER signatures); ``rsassa-pss-sha256``;
-``rsa-pkcs1v15-sha256``. This package knows nothing of metadata, roles or thresholds.
+Supported schemes, named as securesystemslib names them: ``ed25519``; ``ecdsa-sha2-nistp256``,
+``-nistp384`` and ``-nistp521`` (keytype ``ecdsa`` or the legacy keytype equal to the scheme; DER
+signatures); ``rsassa-pss-sha256/384/512`` and ``rsa-pkcs1v15-sha256/384/512``; ``ml-dsa-44/1``,
+``ml-dsa-65/1`` and ``ml-dsa-87/1`` (keytype ``ml-dsa``, TUF TAP 21). Keys of other types are read
+and verify nothing. :meth:`Key.identity` is the key material thresholds count. This package knows
+nothing of metadata, roles or thresholds.
 """
 
 from tufkit.crypto._key import Key, Signature

@@ -1,5 +1,6 @@
-"""Keys tufkit cannot use (tuf-on-ci's ``sigstore-oidc`` keys, unknown types and schemes, a keyval
-without a public key) keep the document readable and simply verify nothing."""
+"""Keys tufkit cannot use (unknown types and schemes, a keyval without a public key, a
+``sigstore-oidc`` key without an identity) keep the document readable and simply verify nothing;
+so does a ``sigstore-oidc`` key whose signature is not a valid Sigstore bundle."""
 
 from __future__ import annotations
 
@@ -24,7 +25,8 @@ SIGSTORE_OIDC = {
 }
 
 UNUSABLE: dict[str, dict[str, Any]] = {
-    "sigstore-oidc": SIGSTORE_OIDC,
+    "sigstore-oidc-without-identity": {**SIGSTORE_OIDC, "keyval": {"issuer": "https://x"}},
+    "sigstore-other-scheme": {**SIGSTORE_OIDC, "scheme": "fulcio"},
     "unknown-type": {"keytype": "x-quantum", "scheme": "x-q1", "keyval": {"public": "00"}},
     "known-scheme-no-public": {"keytype": "ed25519", "scheme": "ed25519", "keyval": {}},
     "known-scheme-public-number": {

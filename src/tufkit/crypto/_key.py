@@ -11,10 +11,13 @@ know roles and thresholds.
 from __future__ import annotations
 
 import hashlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tufkit.canonical import encode_canonical
 from tufkit.crypto._schemes import LoadedKey, load_public_key, scheme_info
+
+if TYPE_CHECKING:
+    from tufkit.crypto._sigstore import SigstoreVerifier
 from tufkit.errors import FormatError
 
 __all__ = ["Key", "Signature"]
@@ -51,6 +54,7 @@ class Key:
     __slots__ = (
         "_identity",
         "_loaded",
+        "_tried",
         "keyid",
         "keytype",
         "keyval",
@@ -73,7 +77,8 @@ class Key:
         self.scheme = scheme
         self.keyval = keyval
         self.unrecognized_fields = unrecognized_fields or {}
-        self._loaded: LoadedKey | bool | None = False  # False: not loaded yet
+        self._loaded: LoadedKey | SigstoreVerifier | None = None
+        self._tried = False  # whether _loaded has been computed
         self._identity: tuple[str, str] | None = None
 
     @classmethod
@@ -137,36 +142,54 @@ class Key:
         Thresholds count identities, not keyids (TUF TAP 12). The material comes from the very
         loader that verifies signatures, so whatever spelling verifies as a key (hex case, PEM
         line endings or text around the PEM block, PKCS#1 or SubjectPublicKeyInfo, hex or
-        compressed ECDSA points, another scheme of the same family) is that key. Keys tufkit
-        cannot use verify nothing; each is its own identity (by keyid).
+        compressed ECDSA points, another scheme of the same family) is that key. A Sigstore
+        key is its issuer and identity. Keys tufkit cannot use verify nothing; each is its own
+        identity (by keyid).
         """
         if self._identity is None:
             loaded = self._load()
-            info = scheme_info(self.keytype, self.scheme)
-            if loaded is None or info is None:
+            if loaded is None:
                 self._identity = ("unusable", self.keyid)
+            elif isinstance(loaded, LoadedKey):
+                info = scheme_info(self.keytype, self.scheme)
+                family = info.family if info is not None else "unusable"
+                self._identity = (family, loaded.material.hex())
             else:
-                self._identity = (info.family, loaded.material.hex())
+                self._identity = (loaded.family, loaded.material.hex())
         return self._identity
 
-    def _load(self) -> LoadedKey | None:
-        if self._loaded is False:
-            info = scheme_info(self.keytype, self.scheme)
-            public = self.keyval.get("public")
-            loaded = None
-            if info is not None and type(public) is str:
-                loaded = load_public_key(info, public)
-            self._loaded = loaded
-        return self._loaded if isinstance(self._loaded, LoadedKey) else None
+    def _load(self) -> LoadedKey | SigstoreVerifier | None:
+        if not self._tried:
+            self._loaded = self._load_now()
+            self._tried = True
+        return self._loaded
+
+    def _load_now(self) -> LoadedKey | SigstoreVerifier | None:
+        info = scheme_info(self.keytype, self.scheme)
+        public = self.keyval.get("public")
+        if info is not None and type(public) is str:
+            return load_public_key(info, public)
+        from tufkit.crypto._sigstore import SIGSTORE_KEYTYPE, SIGSTORE_SCHEME
+
+        if (self.keytype, self.scheme) == (SIGSTORE_KEYTYPE, SIGSTORE_SCHEME):
+            from tufkit.crypto._sigstore import load_sigstore_key
+
+            return load_sigstore_key(self.keyval)
+        return None
 
     def verify_signature(self, signature: Signature | str, data: bytes) -> bool:
         """Return True if *signature* (an object, or its hex string) is valid over *data*.
 
-        Empty, non-hex or wrong signatures, and keys tufkit cannot use, give False.
+        Empty, non-hex or wrong signatures, and keys tufkit cannot use, give False. A Sigstore
+        key verifies only a :class:`Signature` object (its ``bundle`` field holds the proof).
         """
-        sig_hex = signature.signature if isinstance(signature, Signature) else signature
         loaded = self._load()
-        if loaded is None or not sig_hex or type(sig_hex) is not str:
+        if loaded is None:
+            return False
+        if not isinstance(loaded, LoadedKey):
+            return isinstance(signature, Signature) and loaded.verify(signature, data)
+        sig_hex = signature.signature if isinstance(signature, Signature) else signature
+        if not sig_hex or type(sig_hex) is not str:
             return False
         try:
             raw = bytes.fromhex(sig_hex)

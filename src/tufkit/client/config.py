@@ -83,8 +83,10 @@ class UpdaterConfig:
         max_delegations: delegated roles loaded per target lookup at most (count, >= 1).
         root_max_length: cap on one ``N.root.json`` (bytes, >= 1).
         timestamp_max_length: cap on ``timestamp.json`` (bytes, >= 1).
-        snapshot_max_length: cap on the snapshot (bytes, >= 1).
-        targets_max_length: cap on targets metadata (bytes, >= 1).
+        snapshot_max_length: cap on the snapshot; a length listed in timestamp can only
+            lower it (bytes, >= 1).
+        targets_max_length: cap on targets metadata; a length listed in snapshot can only
+            lower it (bytes, >= 1).
         connect_timeout: TCP connect timeout (seconds, > 0).
         read_timeout: longest wait for the next bytes of a response (seconds, > 0).
         min_average_speed: slowest accepted average download speed once

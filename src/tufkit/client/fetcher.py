@@ -1,31 +1,38 @@
-"""The client's only network seam: stream a URL's bytes with a length bound.
+"""The client's only network seam: a URL's bytes as a stream.
 
-:class:`Fetcher` is the protocol the updater uses. :class:`HttpFetcher` (the default) implements
-it over the standard library's ``http.client`` with one keep-alive connection per origin;
-:class:`Urllib3Fetcher` over a pooled urllib3 ``PoolManager`` (imported on first use). The default
-is the standard library because a client is usually a short-lived process and importing urllib3
-costs more than the rest of a typical update (see ``docs/client.md``).
+:class:`Fetcher` is the protocol: one method, :meth:`~Fetcher.stream`. The updater reads every
+stream through one guard (``_internal/transfer.py``) that enforces the length bound and the
+request's deadline and turns whatever a fetcher raises into a :class:`~tufkit.errors.DownloadError`,
+so a custom fetcher (a test double, another HTTP library, a mirror) cannot weaken verification.
 
-Both fetchers:
+:class:`HttpFetcher` (the default) speaks HTTP/1.1 through ``h11``, a sans-I/O protocol
+library, over one kept-alive socket per origin (``ssl`` only for https); :class:`Urllib3Fetcher`
+uses a pooled urllib3 ``PoolManager`` (imported on first use). Both:
 
-* stream every response and enforce the length bound on the bytes received, never trusting
-  ``Content-Length`` (a larger announced length fails before the body is read);
+* enforce the length bound on the bytes received, never trusting ``Content-Length`` (a larger
+  announced length fails before the body is read);
 * refuse any ``Content-Encoding`` but ``identity``: tufkit never asks for compression, lengths
   and hashes in metadata are those of the file itself, and refusing makes a decompression bomb
   impossible;
-* abort a download slower than the configured minimum average speed, and time out connects
-  and reads;
+* give every request a total deadline covering connect, head and body
+  (:func:`~tufkit.client._internal.transfer.request_seconds`: ``connect_timeout +
+  slow_retrieval_grace + max_length / min_average_speed``), abort a transfer slower than the
+  minimum average speed, and wait at most ``read_timeout`` for any single read;
 * never follow redirects (a 3xx status is an error).
+
+``HttpFetcher`` counts every byte received towards the minimum average speed, the status line,
+headers and chunk framing included, so a server trickling its head fails after the grace time;
+``Urllib3Fetcher`` counts body bytes only and cuts a trickled head at the deadline.
 
 This module does not verify anything: hashes, signatures and versions are the updater's job.
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, Protocol
 
+from tufkit.client._internal.transfer import Budget, check_headers
 from tufkit.errors import (
     DownloadError,
     DownloadHTTPError,
@@ -34,38 +41,33 @@ from tufkit.errors import (
 )
 
 if TYPE_CHECKING:
+    from tufkit.client._internal.http11 import Http11Connection, Origin
     from tufkit.client.config import UpdaterConfig
 
 __all__ = ["Fetcher", "HttpFetcher", "Urllib3Fetcher"]
 
 _CHUNK = 64 * 1024  # bytes read per iteration
-Origin = tuple[str, str, int]
 
 
 class Fetcher(Protocol):
-    """Anything that can fetch a URL's bytes, whole or as a stream."""
+    """Anything that can stream a URL's bytes: the one method a custom transport implements.
 
-    def fetch(self, url: str, max_length: int) -> bytes:
-        """Return the body of *url*, at most *max_length* bytes.
-
-        Raises:
-            DownloadHTTPError: the server answered with an error status.
-            DownloadLengthMismatchError: the body is longer than *max_length*.
-            SlowRetrievalError: the body arrives too slowly or a timeout passed.
-            DownloadError: any other transport failure.
-        """
-        ...
+    The updater reads the stream through its own guard, which enforces *max_length* and the
+    request's deadline and turns any exception but a :class:`~tufkit.errors.DownloadError` into
+    one. A fetcher should still stop early when it can (*max_length* is the bound the updater
+    will enforce) and must bound its own blocking reads: the guard runs between chunks.
+    """
 
     def stream(self, url: str, max_length: int) -> Iterator[bytes]:
-        """Yield the body of *url* in chunks, at most *max_length* bytes in all.
+        """Yield the body of *url* in chunks of ``bytes``.
 
         The request is made when iteration starts; closing the iterator early releases it.
 
         Raises:
-            DownloadHTTPError: the server answered with an error status.
-            DownloadLengthMismatchError: the body is longer than *max_length*.
-            SlowRetrievalError: the body arrives too slowly or a timeout passed.
-            DownloadError: any other transport failure.
+            DownloadHTTPError: the server answered with an error status (a 403 or 404 for the
+                next root version ends the root chain; any other failure is an error).
+            DownloadError: any other transport failure (preferably a specific subclass:
+                ``DownloadLengthMismatchError``, ``SlowRetrievalError``).
         """
         ...
 
@@ -76,51 +78,8 @@ def _default_config() -> UpdaterConfig:
     return UpdaterConfig()
 
 
-def _check_headers(url: str, length: str | None, encoding: str | None, max_length: int) -> None:
-    """Refuse a compressed body or one announced longer than the bound.
-
-    Raises:
-        DownloadError: a ``Content-Encoding`` other than identity.
-        DownloadLengthMismatchError: ``Content-Length`` above *max_length*.
-    """
-    if encoding is not None and encoding.strip().lower() not in ("", "identity"):
-        raise DownloadError(f"{url}: refusing Content-Encoding {encoding.strip()[:40]!r}")
-    if length is not None and length.strip().isdigit() and int(length) > max_length:
-        raise DownloadLengthMismatchError(
-            f"{url}: announces {length.strip()} bytes, more than {max_length}"
-        )
-
-
-def _bounded(
-    read1: Callable[[int], bytes], url: str, max_length: int, config: UpdaterConfig
-) -> Iterator[bytes]:
-    """Yield chunks from *read1* until EOF, enforcing the length bound and the minimum speed.
-
-    Reads with ``read1`` so a trickling server is noticed between small reads.
-
-    Raises:
-        DownloadLengthMismatchError: more than *max_length* bytes arrived.
-        SlowRetrievalError: the average speed fell below the minimum after the grace time.
-    """
-    received = 0
-    start = time.monotonic()
-    while chunk := read1(_CHUNK):
-        received += len(chunk)
-        if received > max_length:
-            raise DownloadLengthMismatchError(f"{url}: more than {max_length} bytes")
-        elapsed = time.monotonic() - start
-        if elapsed > config.slow_retrieval_grace and (
-            received / elapsed < config.min_average_speed
-        ):
-            raise SlowRetrievalError(
-                f"{url}: {received} bytes in {elapsed:.1f}s is below "
-                f"{config.min_average_speed} bytes/s"
-            )
-        yield chunk
-
-
-class _HttpFetcherBase:
-    """What both HTTP fetchers share: the config, the user agent, and ``fetch`` over ``stream``."""
+class _FetcherBase:
+    """What the built-in fetchers share: config, user agent, and ``fetch`` over ``stream``."""
 
     def __init__(self, config: UpdaterConfig | None = None, *, user_agent: str = "tufkit") -> None:
         self._config = config or _default_config()
@@ -132,7 +91,7 @@ class _HttpFetcherBase:
         Raises:
             DownloadHTTPError: the server answered with an error status.
             DownloadLengthMismatchError: the body is longer than *max_length*.
-            SlowRetrievalError: the body arrives too slowly or a timeout passed.
+            SlowRetrievalError: the deadline passed or the body arrived too slowly.
             DownloadError: any other transport failure.
         """
         return b"".join(self.stream(url, max_length))
@@ -140,18 +99,48 @@ class _HttpFetcherBase:
     def stream(self, url: str, max_length: int) -> Iterator[bytes]:  # pragma: no cover
         raise NotImplementedError
 
+    def _refuse_status(self, url: str, status: int) -> None:
+        if status != 200:  # redirects included: never followed
+            raise DownloadHTTPError(f"{url}: HTTP {status}", status)
 
-class HttpFetcher(_HttpFetcherBase):
-    """A :class:`Fetcher` over ``http.client``, keeping one connection per origin alive.
+
+def _split(url: str) -> tuple[Origin, str]:
+    """The origin and the request target of an http(s) URL.
+
+    Raises:
+        DownloadError: not an http or https URL with a host, or a bad port.
+    """
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        raise DownloadError(f"{url[:200]}: {exc}") from exc
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise DownloadError(f"{url[:200]}: not an http or https URL")
+    default = 443 if parts.scheme == "https" else 80
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    return (parts.scheme, parts.hostname, port or default), target
+
+
+def _host_header(origin: Origin) -> str:
+    scheme, host, port = origin
+    name = f"[{host}]" if ":" in host else host
+    return name if port == (443 if scheme == "https" else 80) else f"{name}:{port}"
+
+
+class HttpFetcher(_FetcherBase):
+    """A :class:`Fetcher` speaking HTTP/1.1 through h11, one kept-alive socket per origin.
 
     Args:
-        config: timeouts and the minimum average speed.
+        config: timeouts, the grace time and the minimum average speed.
         user_agent: the ``User-Agent`` header.
     """
 
     def __init__(self, config: UpdaterConfig | None = None, *, user_agent: str = "tufkit") -> None:
         super().__init__(config, user_agent=user_agent)
-        self._connections: dict[Origin, Any] = {}
+        self._connections: dict[Origin, Http11Connection] = {}
 
     def stream(self, url: str, max_length: int) -> Iterator[bytes]:
         """Yield the body of *url* in chunks, at most *max_length* bytes in all.
@@ -159,88 +148,66 @@ class HttpFetcher(_HttpFetcherBase):
         Raises:
             DownloadHTTPError: the server answered with an error status.
             DownloadLengthMismatchError: the body is longer than *max_length*.
-            SlowRetrievalError: the body arrives too slowly or a timeout passed.
+            SlowRetrievalError: the deadline passed, the transfer was too slow, or no byte
+                arrived for ``read_timeout`` seconds.
             DownloadError: any other transport failure.
         """
-        import http.client
+        import h11
 
-        origin, target = self._split(url)
-        response = None
+        budget = Budget(url, max_length, self._config)
+        origin, target = _split(url)
         complete = False
         try:
-            response = self._request(origin, target)
-            if response.status != 200:
-                raise DownloadHTTPError(f"{url}: HTTP {response.status}", response.status)
-            _check_headers(
+            conn, response = self._request(origin, target, budget)
+            self._refuse_status(url, response.status_code)
+            check_headers(
                 url,
-                response.getheader("Content-Length"),
-                response.getheader("Content-Encoding"),
+                [v.decode("latin-1") for k, v in response.headers if k == b"content-length"],
+                [v.decode("latin-1") for k, v in response.headers if k == b"content-encoding"],
                 max_length,
             )
-            yield from _bounded(response.read1, url, max_length, self._config)
-            if response.length:  # read1 ends quietly when the server closes early
-                raise DownloadError(f"{url}: connection closed {response.length} bytes early")
-            complete = not response.will_close
+            received = 0
+            for chunk in conn.body(budget):
+                received += len(chunk)
+                if received > max_length:
+                    raise DownloadLengthMismatchError(f"{url}: more than {max_length} bytes")
+                yield chunk
+            complete = conn.finish()
         except TimeoutError as exc:
-            raise SlowRetrievalError(f"{url}: timed out") from exc
-        except (http.client.HTTPException, OSError) as exc:
+            raise (budget.expired() if budget.is_expired() else self._stalled(url)) from exc
+        except (h11.ProtocolError, OSError) as exc:
             raise DownloadError(f"{url}: {type(exc).__name__}: {exc}") from exc
         finally:
-            if response is not None:
-                response.close()  # at EOF this frees the connection for the next request
             if not complete:  # never reuse a connection with unread or unknown data
                 self._drop(origin)
 
-    @staticmethod
-    def _split(url: str) -> tuple[Origin, str]:
-        from urllib.parse import urlsplit
+    def _stalled(self, url: str) -> SlowRetrievalError:
+        return SlowRetrievalError(f"{url}: no data for {self._config.read_timeout}s")
 
-        try:
-            parts = urlsplit(url)
-            port = parts.port
-        except ValueError as exc:
-            raise DownloadError(f"{url[:200]}: {exc}") from exc
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise DownloadError(f"{url[:200]}: not an http or https URL")
-        default = 443 if parts.scheme == "https" else 80
-        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        return (parts.scheme, parts.hostname, port or default), target
-
-    def _request(self, origin: Origin, target: str) -> Any:
+    def _request(self, origin: Origin, target: str, budget: Budget) -> tuple[Http11Connection, Any]:
         """Send the GET on the origin's connection; once more on a fresh one if it went stale."""
-        reused = origin in self._connections
-        try:
-            return self._send(origin, target)
-        except ConnectionError:
-            self._drop(origin)
-            if not reused:
-                raise
-        return self._send(origin, target)
+        from tufkit.client._internal.http11 import StaleConnectionError
 
-    def _send(self, origin: Origin, target: str) -> Any:
+        headers = [
+            ("Host", _host_header(origin)),
+            ("User-Agent", self._user_agent),
+            ("Accept-Encoding", "identity"),
+        ]
+        conn = self._connection(origin, budget)
+        try:
+            return conn, conn.request(target, headers, budget)
+        except StaleConnectionError:
+            self._drop(origin)
+        conn = self._connection(origin, budget)
+        return conn, conn.request(target, headers, budget)
+
+    def _connection(self, origin: Origin, budget: Budget) -> Http11Connection:
         conn = self._connections.get(origin)
         if conn is None:
-            conn = self._connect(origin)
+            from tufkit.client._internal.http11 import Http11Connection
+
+            conn = Http11Connection(origin, budget)
             self._connections[origin] = conn
-        conn.request("GET", target, headers={"User-Agent": self._user_agent})
-        return conn.getresponse()
-
-    def _connect(self, origin: Origin) -> Any:
-        import http.client
-
-        scheme, host, port = origin
-        timeout = self._config.connect_timeout
-        conn: http.client.HTTPConnection
-        if scheme == "https":
-            import ssl
-
-            context = ssl.create_default_context()
-            conn = http.client.HTTPSConnection(host, port, timeout=timeout, context=context)
-        else:
-            conn = http.client.HTTPConnection(host, port, timeout=timeout)
-        conn.connect()
-        assert conn.sock is not None
-        conn.sock.settimeout(self._config.read_timeout)
         return conn
 
     def _drop(self, origin: Origin) -> None:
@@ -254,30 +221,41 @@ class HttpFetcher(_HttpFetcherBase):
             self._drop(origin)
 
 
-class Urllib3Fetcher(_HttpFetcherBase):
+class Urllib3Fetcher(_FetcherBase):
     """A :class:`Fetcher` over one pooled urllib3 ``PoolManager`` (connections are reused).
 
+    urllib3 reads the response head itself, so the request's deadline is enforced by an alarm
+    (a timer thread) that shuts the connection's socket down when it passes.
+
     Args:
-        config: timeouts and the minimum average speed.
+        config: timeouts, the grace time and the minimum average speed.
         user_agent: the ``User-Agent`` header.
     """
 
     def __init__(self, config: UpdaterConfig | None = None, *, user_agent: str = "tufkit") -> None:
         super().__init__(config, user_agent=user_agent)
         self._pool: Any = None
+        self._current: Any = None  # per-thread: the alarm of the request in progress
 
     def _manager(self) -> Any:
         if self._pool is None:
+            import threading
+
             import urllib3
 
+            from tufkit.client._internal.alarm import watched_pool_classes
+
+            self._current = threading.local()
             timeout = urllib3.Timeout(
                 connect=self._config.connect_timeout, read=self._config.read_timeout
             )
-            self._pool = urllib3.PoolManager(
+            pool = urllib3.PoolManager(
                 timeout=timeout,
                 retries=False,
                 headers={"User-Agent": self._user_agent, "Accept-Encoding": "identity"},
             )
+            pool.pool_classes_by_scheme = watched_pool_classes(self._current)
+            self._pool = pool
         return self._pool
 
     def stream(self, url: str, max_length: int) -> Iterator[bytes]:
@@ -286,32 +264,65 @@ class Urllib3Fetcher(_HttpFetcherBase):
         Raises:
             DownloadHTTPError: the server answered with an error status.
             DownloadLengthMismatchError: the body is longer than *max_length*.
-            SlowRetrievalError: the body arrives too slowly or a timeout passed.
+            SlowRetrievalError: the deadline passed, the body arrived too slowly, or a
+                timeout passed.
             DownloadError: any other transport failure.
         """
         import urllib3
 
+        from tufkit.client._internal.alarm import Alarm
+
+        budget = Budget(url, max_length, self._config)
+        manager = self._manager()
+        alarm = Alarm(budget.deadline)
+        self._current.alarm = alarm
         response = None
         complete = False
         try:
-            response = self._manager().request(
-                "GET", url, preload_content=False, decode_content=False, redirect=False
+            response = manager.request(
+                "GET",
+                url,
+                preload_content=False,
+                decode_content=False,
+                redirect=False,
+                # once more, on a fresh connection, if a kept-alive one was closed by the server
+                retries=urllib3.Retry(total=1, connect=0, read=1, redirect=0, status=0, other=0),
+                timeout=urllib3.Timeout(
+                    connect=budget.connect_timeout(), read=budget.read_timeout()
+                ),
             )
-            if response.status != 200:
-                raise DownloadHTTPError(f"{url}: HTTP {response.status}", response.status)
+            if alarm.fired:  # a head cut short by the alarm can look complete
+                raise budget.expired()
+            self._refuse_status(url, response.status)
             headers = response.headers
-            _check_headers(
-                url, headers.get("Content-Length"), headers.get("Content-Encoding"), max_length
+            check_headers(
+                url,
+                headers.getlist("Content-Length"),
+                headers.getlist("Content-Encoding"),
+                max_length,
             )
-            yield from _bounded(response.read1, url, max_length, self._config)
+            budget.start_counting()
+            received = 0
+            while chunk := response.read1(_CHUNK):
+                received += len(chunk)
+                if received > max_length:
+                    raise DownloadLengthMismatchError(f"{url}: more than {max_length} bytes")
+                budget.received(len(chunk))
+                yield chunk
+            if alarm.fired:  # the shutdown reads as the end of a body of unknown length
+                raise budget.expired()
             complete = True
-        except urllib3.exceptions.TimeoutError as exc:
-            raise SlowRetrievalError(f"{url}: timed out") from exc
-        except urllib3.exceptions.HTTPError as exc:
-            raise DownloadError(f"{url}: {exc}") from exc
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            if alarm.fired or budget.is_expired():
+                raise budget.expired() from exc
+            if isinstance(exc, urllib3.exceptions.TimeoutError | TimeoutError):
+                raise SlowRetrievalError(f"{url}: timed out") from exc
+            raise DownloadError(f"{url}: {type(exc).__name__}: {exc}") from exc
         finally:
+            alarm.disarm()
+            self._current.alarm = None
             if response is not None:
-                if not complete:
+                if not complete or alarm.fired:
                     response.close()  # never reuse a connection with unread data
                 response.release_conn()
 

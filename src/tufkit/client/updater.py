@@ -32,6 +32,7 @@ from urllib.parse import quote
 
 from tufkit._atomic import remove_abandoned
 from tufkit.client._internal.download import check_target_path, stream_to_file
+from tufkit.client._internal.transfer import guarded
 from tufkit.client._internal.trusted_set import TOP_CHAIN, Chain, TrustedSet
 from tufkit.client.cache import MetadataCache, encode_name
 from tufkit.client.config import UpdaterConfig
@@ -284,7 +285,7 @@ class Updater:
         assert timestamp is not None
         meta = timestamp.signed.snapshot_meta
         name = f"{meta.version}.snapshot.json" if self._consistent() else "snapshot.json"
-        data = self._fetch(name, meta.length or self.config.snapshot_max_length)  # 5.5.1
+        data = self._fetch(name, _bound(meta.length, self.config.snapshot_max_length))  # 5.5.1
         self._trusted.update_snapshot(data)
         self._cache.write("snapshot", data)  # 5.5.7
 
@@ -309,7 +310,7 @@ class Updater:
                 pass
         quoted = quote(role, safe="")
         name = f"{meta.version}.{quoted}.json" if self._consistent() else f"{quoted}.json"
-        data = self._fetch(name, meta.length or self.config.targets_max_length)  # 5.6.1
+        data = self._fetch(name, _bound(meta.length, self.config.targets_max_length))  # 5.6.1
         verified = self._trusted.update_targets(data, chain)
         self._cache.write(role, data)  # 5.6.6
         return verified
@@ -436,7 +437,8 @@ class Updater:
             raise ValueError("no target_base_url given")
         path = self._local_path(targetinfo, filepath)
         url = base + self._target_url_path(targetinfo)
-        stream_to_file(self._fetcher.stream(url, targetinfo.length), targetinfo, path, progress)
+        chunks = guarded(self._fetcher, url, targetinfo.length, self.config)
+        stream_to_file(chunks, targetinfo, path, progress)
         return str(path)
 
     def _target_url_path(self, targetinfo: TargetFile) -> str:
@@ -460,9 +462,24 @@ class Updater:
         return bool(self._trusted.root.signed.consistent_snapshot)
 
     def _fetch(self, name: str, max_length: int) -> bytes:
+        """The bytes of metadata file *name*, at most *max_length*, through the one guard.
+
+        Raises:
+            DownloadError: offline, or the transport failed (any fetcher exception included).
+        """
         if self.offline:
             raise DownloadError(f"offline: {name} is not in the local cache")
-        return self._fetcher.fetch(self._metadata_url + name, max_length)
+        url = self._metadata_url + name
+        return b"".join(guarded(self._fetcher, url, max_length, self.config))
+
+
+def _bound(signed_length: int | None, cap: int) -> int:
+    """The length bound of a download: the configured cap, narrowed by a signed length.
+
+    A length listed in signed metadata can only lower the bound, never raise it: a timestamp
+    key holder must not make the client accept more than the configured cap.
+    """
+    return cap if signed_length is None else min(signed_length, cap)
 
 
 def _with_slash(url: str) -> str:

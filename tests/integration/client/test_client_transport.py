@@ -1,4 +1,5 @@
-"""Both fetchers against hostile HTTP servers on 127.0.0.1: lying Content-Length, gzip, keep-alive.
+"""Every fetcher against hostile HTTP servers on 127.0.0.1: lying Content-Length, gzip, redirects,
+keep-alive reuse, bad URLs, https.
 
 Decision (docs/client.md): a ``Content-Encoding`` other than identity is refused, never decoded;
 lengths and hashes in TUF metadata are those of the file, tufkit never asks for compression, and
@@ -9,7 +10,9 @@ from __future__ import annotations
 
 import contextlib
 import gzip
-import socket
+import ssl
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -18,10 +21,12 @@ from typing import Any
 
 import pytest
 from pytuf_repo import PyTufRepo, serve
+from servers import FETCHERS, fetcher_id, raw_server, tls_files
 
 from tufkit.client import HttpFetcher, Updater, Urllib3Fetcher
 from tufkit.errors import (
     DownloadError,
+    DownloadHTTPError,
     DownloadLengthMismatchError,
     Error,
     LengthOrHashMismatchError,
@@ -29,38 +34,7 @@ from tufkit.errors import (
 
 pytestmark = pytest.mark.integration
 
-FETCHERS = [HttpFetcher, Urllib3Fetcher]
 CONTENT = b"0123456789"
-
-
-@contextlib.contextmanager
-def raw_server(response: bytes) -> Iterator[str]:
-    """Answer every connection's first request with exactly *response*, then close it."""
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(8)
-    listener.settimeout(0.2)
-    stop = threading.Event()
-
-    def run() -> None:
-        while not stop.is_set():
-            try:
-                conn, _ = listener.accept()
-            except TimeoutError:
-                continue
-            with conn, contextlib.suppress(OSError):  # the client may hang up first
-                conn.recv(65536)
-                conn.sendall(response)
-                conn.shutdown(socket.SHUT_WR)
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
-    finally:
-        stop.set()
-        thread.join(timeout=5)
-        listener.close()
 
 
 def _response(body: bytes, headers: dict[str, str]) -> bytes:
@@ -115,7 +89,7 @@ def updater(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Updater]
     fetcher.close()
 
 
-@pytest.mark.parametrize("updater", FETCHERS, indirect=True, ids=lambda c: c.__name__)
+@pytest.mark.parametrize("updater", FETCHERS, indirect=True, ids=fetcher_id)
 @pytest.mark.parametrize("case", list(LIES))
 def test_lying_servers_never_store_a_file(updater: Updater, tmp_path: Path, case: str) -> None:
     response, error = LIES[case]
@@ -134,7 +108,7 @@ def test_lying_servers_never_store_a_file(updater: Updater, tmp_path: Path, case
     assert list((tmp_path / "targets").iterdir()) == []
 
 
-@pytest.mark.parametrize("fetcher_class", FETCHERS, ids=lambda c: c.__name__)
+@pytest.mark.parametrize("fetcher_class", FETCHERS, ids=fetcher_id)
 def test_body_shorter_than_announced_is_an_error(fetcher_class: type[HttpFetcher]) -> None:
     response = _response(CONTENT, {"Content-Length": "20", "Connection": "close"})
     with raw_server(response) as url:
@@ -144,7 +118,7 @@ def test_body_shorter_than_announced_is_an_error(fetcher_class: type[HttpFetcher
         fetcher.close()
 
 
-@pytest.mark.parametrize("fetcher_class", FETCHERS, ids=lambda c: c.__name__)
+@pytest.mark.parametrize("fetcher_class", FETCHERS, ids=fetcher_id)
 def test_gzip_is_refused_even_when_small(fetcher_class: type[HttpFetcher]) -> None:
     body = gzip.compress(b"{}")
     response = _response(body, {"Content-Length": str(len(body)), "Content-Encoding": "gzip"})
@@ -190,9 +164,12 @@ def keep_alive_server(*, close_after_each: bool) -> Iterator[tuple[str, Threadin
         thread.join()
 
 
+@pytest.mark.parametrize("fetcher_class", FETCHERS, ids=fetcher_id)
 @pytest.mark.parametrize("close_after_each", [False, True], ids=["kept", "dropped by server"])
-def test_http_fetcher_reuses_or_reopens_connections(close_after_each: bool) -> None:
-    fetcher = HttpFetcher()
+def test_fetchers_reuse_or_reopen_connections(
+    fetcher_class: type[HttpFetcher] | type[Urllib3Fetcher], close_after_each: bool
+) -> None:
+    fetcher = fetcher_class()
     with keep_alive_server(close_after_each=close_after_each) as (url, server):
         for i in range(5):
             assert fetcher.fetch(f"{url}/file-{i}", 100) == f"/file-{i}".encode()
@@ -200,7 +177,105 @@ def test_http_fetcher_reuses_or_reopens_connections(close_after_each: bool) -> N
     assert server.connections == (5 if close_after_each else 1)  # type: ignore[attr-defined]
 
 
+@pytest.mark.parametrize("fetcher_class", FETCHERS, ids=fetcher_id)
 @pytest.mark.parametrize("url", ["ftp://127.0.0.1/x", "http:///x", "http://127.0.0.1:99999/x"])
-def test_http_fetcher_refuses_bad_urls(url: str) -> None:
+def test_fetchers_refuse_bad_urls(
+    fetcher_class: type[HttpFetcher] | type[Urllib3Fetcher], url: str
+) -> None:
     with pytest.raises(DownloadError):
-        HttpFetcher().fetch(url, 100)
+        fetcher_class().fetch(url, 100)
+
+
+@pytest.mark.parametrize("fetcher_class", FETCHERS, ids=fetcher_id)
+@pytest.mark.parametrize("status", [301, 302, 307, 308])
+def test_redirects_are_never_followed(
+    fetcher_class: type[HttpFetcher] | type[Urllib3Fetcher], status: int
+) -> None:
+    with raw_server(_response(CONTENT, {"Content-Length": "10"})) as target:
+        moved = _response(b"", {"Location": f"{target}/x", "Content-Length": "0"})
+        with raw_server(moved.replace(b"200 OK", f"{status} Moved".encode())) as url:
+            fetcher = fetcher_class()
+            with pytest.raises(DownloadHTTPError) as raised:
+                fetcher.fetch(f"{url}/x", 1000)
+            fetcher.close()
+    assert raised.value.status_code == status
+
+
+@pytest.mark.parametrize("fetcher_class", FETCHERS, ids=fetcher_id)
+def test_chunked_responses_are_read_and_bounded(
+    fetcher_class: type[HttpFetcher] | type[Urllib3Fetcher],
+) -> None:
+    body = b"4\r\n0123\r\n6\r\n456789\r\n0\r\n\r\n"
+    response = _response(body, {"Transfer-Encoding": "chunked"})
+    with raw_server(response) as url:
+        fetcher = fetcher_class()
+        assert fetcher.fetch(f"{url}/x", 10) == CONTENT
+        with pytest.raises(DownloadLengthMismatchError):
+            fetcher.fetch(f"{url}/x", 9)
+        fetcher.close()
+
+
+@contextlib.contextmanager
+def https_server(tmp_path: Path) -> Iterator[tuple[str, ThreadingHTTPServer]]:
+    """The keep-alive server behind TLS, with a certificate for 127.0.0.1 from a test CA."""
+    _, cert, key = tls_files(tmp_path)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    with keep_alive_server(close_after_each=False) as (url, server):
+        server.socket = context.wrap_socket(server.socket, server_side=True)
+        yield url.replace("http://", "https://"), server
+
+
+@pytest.mark.parametrize("fetcher_class", FETCHERS, ids=fetcher_id)
+def test_https_verifies_the_server_and_reuses_the_connection(
+    fetcher_class: type[HttpFetcher] | type[Urllib3Fetcher],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with https_server(tmp_path) as (url, server):
+        fetcher = fetcher_class()
+        with pytest.raises(DownloadError, match="CERTIFICATE_VERIFY_FAILED"):
+            fetcher.fetch(f"{url}/untrusted", 100)  # the test CA is not trusted yet
+        fetcher.close()
+        monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "ca.pem"))
+        fetcher = fetcher_class()
+        before = server.connections  # type: ignore[attr-defined]
+        for i in range(3):
+            assert fetcher.fetch(f"{url}/file-{i}", 100) == f"/file-{i}".encode()
+        fetcher.close()
+        assert server.connections - before == 1  # type: ignore[attr-defined]
+
+
+def test_plain_http_updates_never_import_ssl(tmp_path: Path) -> None:
+    repo = PyTufRepo(tmp_path / "repo")
+    repo.add_target("file.bin", CONTENT)
+    repo.publish()
+    (tmp_path / "root.json").write_bytes(repo.root_bytes())
+    code = (
+        "import sys\n"
+        "from tufkit.client import Updater\n"
+        "root = open(sys.argv[2], 'rb').read()\n"
+        "u = Updater(sys.argv[3], sys.argv[1] + '/metadata', trusted_root=root,\n"
+        "            target_dir=sys.argv[4], target_base_url=sys.argv[1] + '/targets')\n"
+        "u.download_target(u.get_targetinfo('file.bin'))\n"
+        "print(' '.join(sorted(sys.modules)))\n"
+    )
+    with serve(tmp_path / "repo") as (url, _):
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                code,
+                url,
+                str(tmp_path / "root.json"),
+                str(tmp_path / "meta"),
+                str(tmp_path / "targets"),
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    loaded = set(done.stdout.split())
+    assert (tmp_path / "targets" / "file.bin").read_bytes() == CONTENT
+    assert "h11" in loaded
+    assert not loaded & {"ssl", "_ssl", "http.client", "email", "urllib3"}

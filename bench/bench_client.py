@@ -8,11 +8,23 @@ python-tuf's Metadata API and cached under ``bench/.cache/``:
 * ``c``: 100,000 targets in 16,384 succinct bins;
 * ``d``: a chain of 30 root rotations (trusted root v1, repository at v31), 10 targets.
 
-Each client runs in a fresh process (interpreter start and imports count, as a user sees it):
-from a trusted root to one 1 KiB target downloaded, **cold** (empty cache, bootstrap root v1)
-and **warm** (the same cache again, no repository change, trusting the cached root). Both talk
+Both clients run as a user installs them: tufkit is built into a wheel and installed, with
+python-tuf 7.0.1, into a fresh virtual environment under ``bench/.cache/venv``, whose modules
+are then byte-compiled explicitly (this environment sets PYTHONDONTWRITEBYTECODE). Every run is
+a fresh process of that environment's interpreter (start-up and imports count), from a trusted
+root to one 1 KiB target downloaded, in two forms:
+
+* ``api``: a ``python -c`` program using each library's ``Updater`` (the same steps on both
+  sides: trust a root, refresh, look the target up, download it unless present);
+* ``conformance``: the tuf-conformance command line, one process per update:
+  ``tufkit-conformance-client`` (the installed console script) and
+  ``bench/pytuf_conformance_client.py`` (the same protocol over python-tuf's ngclient).
+
+**Cold**: the first update of an empty cache (trusting root v1; for ``conformance`` the untimed
+``init`` has stored it). **Warm**: the same cache again, no repository change. Both clients talk
 to the same HTTP/1.1 server on 127.0.0.1 (keep-alive, TCP_NODELAY), which counts requests and
-response bytes (headers included). Times are medians over ``--repeat`` runs.
+response bytes (headers included). Times are medians over ``--repeat`` runs of wall time, and of
+the child's CPU time (user + system, steadier on a shared machine); ratio = python-tuf / tufkit.
 
 Run alone: ``.venv/bin/python bench/bench_client.py [--workloads a,b,c,d] [--repeat 5]``.
 """
@@ -23,6 +35,7 @@ import argparse
 import hashlib
 import json
 import os
+import resource
 import shutil
 import socket
 import statistics
@@ -229,6 +242,53 @@ class _Server(ThreadingHTTPServer):
             super().handle_error(request, client_address)
 
 
+# -- installing both clients as a user does ------------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[1]
+PYTUF_CLIENT = Path(__file__).resolve().parent / "pytuf_conformance_client.py"
+_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
+@dataclass(frozen=True)
+class Install:
+    python: str
+    scripts: Path
+
+
+def install(*, reuse: bool) -> Install:
+    """Build tufkit's wheel and install it with python-tuf into a fresh, byte-compiled venv."""
+    venv, wheels = CACHE / "venv", CACHE / "wheels"
+    made = Install(str(venv / "bin" / "python"), venv / "bin")
+    if reuse and (venv / "done").exists():
+        return made
+    shutil.rmtree(venv, ignore_errors=True)
+    shutil.rmtree(wheels, ignore_errors=True)
+    start = time.perf_counter()
+    quiet = {"check": True, "stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    pip = [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(wheels)]
+    subprocess.run([*pip, str(ROOT)], **quiet)  # type: ignore[call-overload]
+    wheel = next(wheels.glob("tufkit-*.whl"))
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], **quiet)  # type: ignore[call-overload]
+    subprocess.run(
+        [made.python, "-m", "pip", "install", "--quiet", str(wheel), "tuf==7.0.1"], **quiet
+    )  # type: ignore[call-overload]
+    site = subprocess.run(
+        [made.python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    subprocess.run(  # what pip does unless bytecode writing is off
+        [made.python, "-m", "compileall", "-q", "-j", "0", site], env=_ENV, **quiet
+    )  # type: ignore[call-overload]
+    compiled = list(Path(site, "tufkit", "client", "__pycache__").glob("updater.*.pyc"))
+    if not compiled:
+        raise SystemExit("bench_client: tufkit was not byte-compiled")
+    (venv / "done").write_text(wheel.name + "\n")
+    print(f"  installed {wheel.name} + tuf 7.0.1 in {time.perf_counter() - start:.0f}s")
+    return made
+
+
 # -- the clients (each run in its own process) ----------------------------------------------
 
 # What a user's program does: trust a root, update, download the target unless already present.
@@ -275,64 +335,102 @@ if updater.find_cached_target(info) is None:
     updater.download_target(info)
 """
 
-CHILDREN = {"tufkit": _TUFKIT_CHILD, "python-tuf": _PYTHON_TUF_CHILD}
+IMPLS = ("tufkit", "python-tuf")
+FORMS = ("api", "conformance")
 
 
-# -- driver ---------------------------------------------------------------------------------
+def _conformance_program(env: Install, impl: str) -> list[str]:
+    if impl == "tufkit":
+        return [str(env.scripts / "tufkit-conformance-client")]
+    return [env.python, str(PYTUF_CLIENT)]
 
 
-# Installed packages come with bytecode (pip compiles on install); a source checkout gets it on
-# first import unless bytecode writing is off, so let the children write it, and warm up first.
-_CHILD_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+def _commands(
+    env: Install, form: str, impl: str, base: str, work_dir: Path, root: str, wanted: str
+) -> tuple[list[list[str]], list[str]]:
+    """The untimed set-up commands and the timed update command of one run."""
+    if form == "api":
+        child = _TUFKIT_CHILD if impl == "tufkit" else _PYTHON_TUF_CHILD
+        return [], [env.python, "-c", child, base, str(work_dir), root, wanted]
+    program = _conformance_program(env, impl)
+    meta = ["--metadata-dir", str(work_dir / "metadata")]
+    setup = [] if root == "-" else [[*program, *meta, "init", root]]
+    update = [
+        *program,
+        *meta,
+        "--metadata-url",
+        f"{base}/metadata",
+        "--target-name",
+        wanted,
+        "--target-base-url",
+        f"{base}/targets",
+        "--target-dir",
+        str(work_dir / "targets"),
+        "download",
+    ]
+    return setup, update
 
 
 @dataclass
 class Sample:
     seconds: float
+    cpu: float
     requests: int
     bytes: int
 
 
-def _run_client(server: _Server, impl: str, work_dir: Path, root: str, work: Workload) -> Sample:
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _run_client(
+    server: _Server, env: Install, form: str, impl: str, work_dir: Path, root: str, work: Workload
+) -> Sample:
     base = f"http://127.0.0.1:{server.server_address[1]}"
+    (work_dir / "metadata").mkdir(parents=True, exist_ok=True)
+    setup, update = _commands(env, form, impl, base, work_dir, root, work.wanted)
+    for command in setup:
+        subprocess.run(command, check=True, capture_output=True)
     server.stats.reset()
+    cpu = _cpu()
     start = time.perf_counter()
-    result = subprocess.run(
-        [sys.executable, "-c", CHILDREN[impl], base, str(work_dir), root, work.wanted],
-        check=False,
-        capture_output=True,
-        text=True,
-        env=_CHILD_ENV,
-    )
+    result = subprocess.run(update, check=False, capture_output=True, text=True)
     elapsed = time.perf_counter() - start
+    cpu = _cpu() - cpu
     requests, sent = server.stats.reset()
     if result.returncode != 0:
-        raise SystemExit(f"{impl} failed on {work.label}:\n{result.stderr[-2000:]}")
+        raise SystemExit(f"{impl} ({form}) failed on {work.label}:\n{result.stderr[-2000:]}")
     files = [p for p in (work_dir / "targets").rglob("*") if p.is_file()]
     if [p.read_bytes() for p in files] != [_content(work.wanted)]:
-        raise SystemExit(f"{impl} left {files} in its target directory")
-    return Sample(elapsed, requests, sent)
+        raise SystemExit(f"{impl} ({form}) left {files} in its target directory")
+    return Sample(elapsed, cpu, requests, sent)
 
 
-def _measure(work: Workload, repeat: int, scratch: Path) -> dict[str, dict[str, list[Sample]]]:
+Results = dict[tuple[str, str, str], list[Sample]]  # (form, impl, cold|warm) -> samples
+
+
+def _measure(env: Install, work: Workload, repeat: int, scratch: Path) -> Results:
     repo = _repository(work)
     server = _Server(repo)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    out: dict[str, dict[str, list[Sample]]] = {
-        impl: {"cold": [], "warm": []} for impl in ("tufkit", "python-tuf")
-    }
+    out: Results = {(f, i, m): [] for f in FORMS for i in IMPLS for m in ("cold", "warm")}
+    root = str(repo / "root-1.json")
     try:
-        for impl in ("tufkit", "python-tuf"):  # untimed: bytecode, page cache
-            _run_client(server, impl, scratch / "warm-up", str(repo / "root-1.json"), work)
-            shutil.rmtree(scratch / "warm-up")
+        for form in FORMS:
+            for impl in IMPLS:  # untimed: page cache
+                _run_client(server, env, form, impl, scratch / "warm-up", root, work)
+                shutil.rmtree(scratch / "warm-up")
         for i in range(repeat):
-            for impl in ("tufkit", "python-tuf") if i % 2 == 0 else ("python-tuf", "tufkit"):
-                work_dir = scratch / f"{work.key}-{impl}-{i}"
-                root = str(repo / "root-1.json")
-                out[impl]["cold"].append(_run_client(server, impl, work_dir, root, work))
-                out[impl]["warm"].append(_run_client(server, impl, work_dir, "-", work))
-                shutil.rmtree(work_dir)
+            for form in FORMS:
+                for impl in IMPLS if i % 2 == 0 else IMPLS[::-1]:
+                    work_dir = scratch / f"{work.key}-{form}-{impl}-{i}"
+                    cold = _run_client(server, env, form, impl, work_dir, root, work)
+                    out[form, impl, "cold"].append(cold)
+                    warm = _run_client(server, env, form, impl, work_dir, "-", work)
+                    out[form, impl, "warm"].append(warm)
+                    shutil.rmtree(work_dir)
     finally:
         server.shutdown()
         server.server_close()
@@ -343,6 +441,7 @@ def _measure(work: Workload, repeat: int, scratch: Path) -> dict[str, dict[str, 
 def _median(samples: list[Sample]) -> Sample:
     return Sample(
         statistics.median(s.seconds for s in samples),
+        statistics.median(s.cpu for s in samples),
         max(s.requests for s in samples),
         max(s.bytes for s in samples),
     )
@@ -353,37 +452,49 @@ def main() -> None:
     parser.add_argument("--workloads", default="a,b,c,d")
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--json", type=Path, help="also write the medians to this file")
+    parser.add_argument(
+        "--reuse-venv", action="store_true", help="keep the installed venv of an earlier run"
+    )
     args = parser.parse_args()
 
     CACHE.mkdir(exist_ok=True)
     scratch = CACHE / "client-runs"
     shutil.rmtree(scratch, ignore_errors=True)
-    print("bench_client: whole-process runs, tufkit vs python-tuf 7.0.1 ngclient")
-    print("(ratio = python-tuf time / tufkit time; bytes = HTTP response bytes incl. headers)")
+    print("bench_client: whole-process runs, tufkit vs python-tuf 7.0.1 ngclient, installed")
+    env = install(reuse=args.reuse_venv)
+    print("(ratio = python-tuf / tufkit, of wall time and of CPU time; bytes = HTTP response")
+    print(" bytes incl. headers, identical on both sides unless shown)")
     header = (
-        f"{'workload':<30} {'run':<5} {'tufkit':>9} {'python-tuf':>11} {'ratio':>6}"
-        f" {'bytes tk':>10} {'bytes ref':>10} {'req tk':>6} {'req ref':>7}"
+        f"{'workload':<29} {'form':<11} {'run':<4} {'tufkit':>7} {'py-tuf':>7} {'ratio':>6}"
+        f" {'cpu ratio':>9} {'bytes':>10} {'requests':>8}"
     )
     print(header)
     rows: list[dict[str, Any]] = []
     for key in args.workloads.split(","):
         work = WORKLOADS[key]
-        results = _measure(work, args.repeat, scratch)
-        for mode in ("cold", "warm"):
-            mine, ref = _median(results["tufkit"][mode]), _median(results["python-tuf"][mode])
-            ratio = ref.seconds / mine.seconds
-            print(
-                f"{work.label:<30} {mode:<5} {mine.seconds * 1000:7.0f}ms"
-                f" {ref.seconds * 1000:9.0f}ms"
-                f" {ratio:5.2f}x {mine.bytes:>10,} {ref.bytes:>10,} {mine.requests:>6}"
-                f" {ref.requests:>7}",
-                flush=True,
-            )
-            rows.append(
-                {"workload": work.label, "run": mode, "ratio": ratio}
-                | {f"tufkit_{k}": v for k, v in vars(mine).items()}
-                | {f"python_tuf_{k}": v for k, v in vars(ref).items()}
-            )
+        results = _measure(env, work, args.repeat, scratch)
+        for form in FORMS:
+            for mode in ("cold", "warm"):
+                mine = _median(results[form, "tufkit", mode])
+                ref = _median(results[form, "python-tuf", mode])
+                ratio, cpu_ratio = ref.seconds / mine.seconds, ref.cpu / mine.cpu
+                same = (mine.bytes, mine.requests) == (ref.bytes, ref.requests)
+                traffic = (
+                    f"{mine.bytes:>10,} {mine.requests:>8}"
+                    if same
+                    else f"{mine.bytes:,}/{ref.bytes:,} {mine.requests}/{ref.requests}"
+                )
+                print(
+                    f"{work.label:<29} {form:<11} {mode:<4} {mine.seconds * 1000:5.0f}ms"
+                    f" {ref.seconds * 1000:5.0f}ms {ratio:5.2f}x {cpu_ratio:8.2f}x {traffic}",
+                    flush=True,
+                )
+                rows.append(
+                    {"workload": work.label, "form": form, "run": mode, "ratio": ratio}
+                    | {"cpu_ratio": cpu_ratio}
+                    | {f"tufkit_{k}": v for k, v in vars(mine).items()}
+                    | {f"python_tuf_{k}": v for k, v in vars(ref).items()}
+                )
     shutil.rmtree(scratch, ignore_errors=True)
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2))

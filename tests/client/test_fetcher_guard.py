@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
 import urllib3
@@ -170,8 +171,7 @@ def endless(data: bytes, max_length: int) -> Iterator[bytes]:
 
 
 def _signed(sim: RepositorySimulator, role: str, signed: Timestamp | Snapshot) -> bytes:
-    md: Metadata[Timestamp] | Metadata[Snapshot]
-    md = Metadata(signed) if isinstance(signed, Timestamp) else Metadata(signed)
+    md: Metadata[Any] = Metadata(cast(Any, signed))
     for signer in sim.signers[role]:
         md.sign(signer)
     return md.to_bytes()

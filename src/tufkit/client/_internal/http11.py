@@ -47,7 +47,10 @@ class Http11Connection:
 
     def __init__(self, origin: Origin, budget: Budget) -> None:
         scheme, host, port = origin
-        sock = socket.create_connection((host, port), timeout=budget.connect_timeout())
+        # an ASCII host as bytes: the same name, without loading the idna codec for a str
+        name: str | bytes = host.encode("ascii") if host.isascii() else host
+        address = (name, port)
+        sock = socket.create_connection(address, timeout=budget.connect_timeout())  # type: ignore[arg-type]
         try:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             if scheme == "https":

@@ -12,30 +12,40 @@ stderr, never a traceback. The system clock is the reference time (so ``faketime
 holds only the metadata files, under unversioned names; TDIR only verified targets, one file
 per target path. This module holds no logic of its own beyond mapping the protocol onto
 :class:`tufkit.client.Updater`.
+
+It lives outside :mod:`tufkit.cli` on purpose: every process of a conformance run is one
+update, and importing that package loads click, which this command does not use. Like the
+library it imports only what the command needs (``argparse``, then the client).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from tufkit.client import Updater
 
-__all__ = ["main"]
+__all__ = ["main", "run"]
+
+
+def _formatter(prog: str) -> argparse.HelpFormatter:
+    # a fixed width: argparse's default asks shutil for the terminal size (and shutil imports
+    # bz2, lzma and zlib), on every start, because add_argument builds a formatter
+    return argparse.HelpFormatter(prog, width=100)
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="tufkit-conformance-client")
-    parser.add_argument("--metadata-dir", required=True, type=Path)
+    parser = argparse.ArgumentParser(prog="tufkit-conformance-client", formatter_class=_formatter)
+    parser.add_argument("--metadata-dir", required=True)
     parser.add_argument("--metadata-url")
     parser.add_argument("--target-name", action="append", default=[])
     parser.add_argument("--target-base-url")
-    parser.add_argument("--target-dir", type=Path)
+    parser.add_argument("--target-dir")
     parser.add_argument("command", choices=["init", "refresh", "download"])
-    parser.add_argument("trusted_root", nargs="?", type=Path)
+    parser.add_argument("trusted_root", nargs="?")
     return parser
 
 
@@ -45,7 +55,9 @@ def _init(args: argparse.Namespace) -> None:
 
     if args.trusted_root is None:
         raise ConfigError("init needs TRUSTED_ROOT_FILE")
-    MetadataCache(args.metadata_dir).write("root", args.trusted_root.read_bytes())
+    with open(args.trusted_root, "rb") as handle:
+        data = handle.read()
+    MetadataCache(args.metadata_dir).write("root", data)
 
 
 def _updater(args: argparse.Namespace) -> Updater:
@@ -67,7 +79,7 @@ def _download(args: argparse.Namespace) -> None:
 
     if not args.target_base_url or args.target_dir is None:
         raise ConfigError("download needs --target-base-url and --target-dir")
-    args.target_dir.mkdir(parents=True, exist_ok=True)
+    os.makedirs(args.target_dir, exist_ok=True)
     updater = _updater(args)
     updater.refresh()
     for name in args.target_name:
@@ -76,9 +88,9 @@ def _download(args: argparse.Namespace) -> None:
             raise RepositoryError(f"target {name!r} is not listed by any trusted role")
         if updater.find_cached_target(info) is None:
             path = updater.download_target(info)
-            print(f"downloaded {name} to {path}", file=sys.stderr)
+            print(f"downloaded {name!r} to {path!r}", file=sys.stderr)
         else:
-            print(f"{name} is already present", file=sys.stderr)
+            print(f"{name!r} is already present", file=sys.stderr)
 
 
 def run(argv: list[str]) -> int:
@@ -94,15 +106,22 @@ def run(argv: list[str]) -> int:
         else:
             _download(args)
     except Error as exc:
-        print(f"error: {exc.diagnostics()}", file=sys.stderr)
+        _report(exc.diagnostics())
         return 1
     except OSError as exc:
-        print(f"error: {exc.strerror or exc}: {exc.filename or ''}", file=sys.stderr)
+        _report(f"{exc.strerror or exc}: {exc.filename or ''}")
         return 1
     except Exception as exc:  # hostile input must never produce a traceback
-        print(f"error: unexpected {type(exc).__name__}: {exc}", file=sys.stderr)
+        _report(f"unexpected {type(exc).__name__}: {exc}")
         return 1
     return 0
+
+
+def _report(message: str) -> None:
+    """Print *message* to stderr with anything that could act on a terminal escaped."""
+    from tufkit.cli._output import printable  # only on failure: it loads the click CLI package
+
+    print(f"error: {printable(message)}", file=sys.stderr)
 
 
 def main() -> None:

@@ -246,36 +246,41 @@ def test_https_verifies_the_server_and_reuses_the_connection(
         assert server.connections - before == 1  # type: ignore[attr-defined]
 
 
-def test_plain_http_updates_never_import_ssl(tmp_path: Path) -> None:
+_UPDATE = (
+    "import sys\n"
+    "from tufkit.client import Updater\n"
+    "base, root_file, meta, targets = sys.argv[1:]\n"
+    "root = open(root_file, 'rb').read()\n"
+    "u = Updater(meta, base + '/metadata', trusted_root=root,\n"
+    "            target_dir=targets, target_base_url=base + '/targets')\n"
+    "u.download_target(u.get_targetinfo('file.bin'))\n"
+)
+_CONFORMANCE = (
+    "import sys\n"
+    "from tufkit.conformance_client import run\n"
+    "base, root_file, meta, targets = sys.argv[1:]\n"
+    "assert run(['--metadata-dir', meta, 'init', root_file]) == 0\n"
+    "assert run(['--metadata-dir', meta, '--metadata-url', base + '/metadata',\n"
+    "            '--target-name', 'file.bin', '--target-base-url', base + '/targets',\n"
+    "            '--target-dir', targets, 'download']) == 0\n"
+)
+
+
+@pytest.mark.parametrize("program", [_UPDATE, _CONFORMANCE], ids=["Updater", "conformance"])
+def test_a_plain_http_update_imports_only_what_it_uses(tmp_path: Path, program: str) -> None:
+    """No ssl for http, no http.client/email (h11 instead), no click or shutil."""
     repo = PyTufRepo(tmp_path / "repo")
     repo.add_target("file.bin", CONTENT)
     repo.publish()
     (tmp_path / "root.json").write_bytes(repo.root_bytes())
-    code = (
-        "import sys\n"
-        "from tufkit.client import Updater\n"
-        "root = open(sys.argv[2], 'rb').read()\n"
-        "u = Updater(sys.argv[3], sys.argv[1] + '/metadata', trusted_root=root,\n"
-        "            target_dir=sys.argv[4], target_base_url=sys.argv[1] + '/targets')\n"
-        "u.download_target(u.get_targetinfo('file.bin'))\n"
-        "print(' '.join(sorted(sys.modules)))\n"
-    )
+    code = program + "print(' '.join(sorted(sys.modules)))\n"
+    paths = [str(tmp_path / name) for name in ("root.json", "meta", "targets")]
     with serve(tmp_path / "repo") as (url, _):
         done = subprocess.run(
-            [
-                sys.executable,
-                "-c",
-                code,
-                url,
-                str(tmp_path / "root.json"),
-                str(tmp_path / "meta"),
-                str(tmp_path / "targets"),
-            ],
-            capture_output=True,
-            text=True,
-            check=True,
+            [sys.executable, "-c", code, url, *paths], capture_output=True, text=True, check=True
         )
-    loaded = set(done.stdout.split())
+    loaded = {name.split(".")[0] for name in done.stdout.split()}
     assert (tmp_path / "targets" / "file.bin").read_bytes() == CONTENT
     assert "h11" in loaded
-    assert not loaded & {"ssl", "_ssl", "http.client", "email", "urllib3"}
+    unused = {"ssl", "_ssl", "http", "email", "urllib3", "click", "shutil", "msgspec"}
+    assert not loaded & unused

@@ -31,7 +31,7 @@ def test_every_public_name_resolves_to_its_defining_module() -> None:
 
 def test_unknown_names_are_attribute_errors() -> None:
     with pytest.raises(AttributeError, match="no attribute 'Updatr'"):
-        tufkit.client.Updatr  # type: ignore[attr-defined]  # noqa: B018
+        tufkit.client.Updatr  # noqa: B018
 
 
 def test_the_cache_alone_loads_neither_the_updater_nor_the_network() -> None:

@@ -16,8 +16,11 @@ from tufkit.errors import FormatError
 from tufkit.intoto import Link, RuleVerificationError, apply_rules, parse_rule
 
 NAMES = ["a", "b", "a/b", "a/c", "a/b/c", "b/a", "x.txt", "a/x.txt", "dir/sub/f.py", "A", ".hidden"]
+# Names where joining a MATCH prefix is not plain concatenation (a backslash turned into "/",
+# a rest starting with "/"): they take the rule engine's exact path, not its fast one.
+NAMES += ["a\\b", "a/b\\c", "a//b", "/a", "dir//f", "b\\a"]
 PATTERNS = ["*", "a/*", "?", "a*", "*.txt", "[ab]*", "[!a]*", "a/b", "*/c", "x.txt", "A", "*b*"]
-PREFIXES = ["a", "a/", "dir", "dir/sub", "b"]
+PREFIXES = ["a", "a/", "dir", "dir/sub", "b", "a\\", "/"]
 HASHES = [{"sha256": "aa"}, {"sha256": "bb"}, {"sha256": "aa", "sha512": "cc"}]
 
 artifacts = st.dictionaries(st.sampled_from(NAMES), st.sampled_from(HASHES), max_size=6)

@@ -16,7 +16,6 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import re
 from typing import Any
 
 from tufkit.canonical import encode_canonical
@@ -258,8 +257,9 @@ def _dump_indent1(value: dict[str, Any]) -> bytes:
     """``json.dumps(value, indent=1, separators=(",", ": "), sort_keys=True)`` as bytes.
 
     orjson writes the same text with two-space indentation when the output is pure ASCII; the
-    indentation is then halved (JSON strings cannot hold raw newlines, so every line break is
-    structural). Anything else takes the standard library's path.
+    indentation is then halved (JSON strings cannot hold raw newlines or tabs, so every line
+    break and every tab after the rewrite is structural). Anything else takes the standard
+    library's path.
     """
     import orjson
 
@@ -267,15 +267,15 @@ def _dump_indent1(value: dict[str, Any]) -> bytes:
         fast = orjson.dumps(value, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS)
     except (orjson.JSONEncodeError, TypeError):
         fast = b"\x80"
-    if fast.isascii() and b"\x7f" not in fast:
-        # Shallowest level first: a line rewritten to d spaces can no longer match a pattern
-        # of exactly 2k spaces for any later (deeper) k.
-        depth = 1
-        while b"\n" + b"  " * depth in fast:
-            pattern = re.compile(b"\n" + b"  " * depth + b"(?=[^ ])")
-            fast = pattern.sub(b"\n" + b" " * depth, fast)
+    if fast.isascii() and b"\x7f" not in fast and b"\t" not in fast:
+        depth = 0
+        while b"\n" + b"  " * (depth + 1) in fast:
             depth += 1
-        return fast
+        # Deepest level first, into tabs: a line already rewritten no longer starts with spaces,
+        # so a shallower pattern matches only lines indented exactly that deep.
+        for level in range(depth, 0, -1):
+            fast = fast.replace(b"\n" + b"  " * level, b"\n" + b"\t" * level)
+        return fast.replace(b"\t", b" ") if depth else fast
     text = json.dumps(value, indent=1, separators=(",", ": "), sort_keys=True)
     return text.encode("utf-8")
 

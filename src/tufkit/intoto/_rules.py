@@ -110,8 +110,17 @@ class HasArtifacts(Protocol):
 
 
 def _glob(pattern: str, queue: set[str]) -> set[str]:
-    match = glob_matcher(pattern)
-    return {name for name in queue if match(name)}
+    return set(filter(re.compile(fnmatch.translate(pattern)).match, queue))
+
+
+def _joined_prefix(prefix: str) -> str:
+    """What ``posixpath.join(prefix, rest)`` puts before a *rest* without ``/`` at its start."""
+    return posixpath.join(prefix, "").replace("\\", "/")
+
+
+def _plain(rest: str) -> bool:
+    """True if joining a prefix with *rest* is concatenation (no backslash, no leading slash)."""
+    return "\\" not in rest and not rest.startswith("/")
 
 
 def _match(
@@ -125,15 +134,23 @@ def _match(
         return set()
     dest = dest_link.materials if rule.dest_type == "materials" else dest_link.products
     if rule.source_prefix:
-        prefix = posixpath.join(rule.source_prefix, "").replace("\\", "/")
+        prefix = _joined_prefix(rule.source_prefix)
         candidates = [name[len(prefix) :] for name in queue if name.startswith(prefix)]
     else:
         candidates = list(queue)
-    match = glob_matcher(rule.pattern)
+    matched = list(filter(re.compile(fnmatch.translate(rule.pattern)).match, candidates))
+    if all(map(_plain, matched)):
+        # The common case in one pass: each joined name is the prefix plus the rest, and the
+        # source name is the queued name itself (so it is an artifact of this item).
+        src = _joined_prefix(rule.source_prefix) if rule.source_prefix else ""
+        dst = _joined_prefix(rule.dest_prefix) if rule.dest_prefix else ""
+        return {
+            src + rest
+            for rest in matched
+            if (dst + rest) in dest and source[src + rest] == dest[dst + rest]
+        }
     consumed: set[str] = set()
-    for rest in candidates:
-        if not match(rest):
-            continue
+    for rest in matched:
         src_name = rest
         if rule.source_prefix:
             src_name = posixpath.join(rule.source_prefix, rest).replace("\\", "/")

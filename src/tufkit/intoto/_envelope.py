@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import gc
 import json
 from typing import Any
 
@@ -42,6 +43,7 @@ PAYLOAD_TYPE = "application/vnd.in-toto+json"
 DEFAULT_MAX_METADATA_BYTES = 256 * 1024 * 1024  # bytes; a 10,000-file link is about 1 MiB
 
 Payload = Link | Layout
+_LARGE_METADATA = 1 << 20  # bytes: larger link files take the typed fast path (msgspec)
 
 
 def pae(payload_type: str, payload: bytes) -> bytes:
@@ -131,14 +133,7 @@ class Metablock(Envelope):
             InvalidMetadataError: signatures malformed, or ``signed`` not a valid link or
                 layout.
         """
-        signatures = data.get("signatures", [])
-        if type(signatures) is not list:
-            raise InvalidMetadataError("'signatures' must be a list")
-        for entry in signatures:
-            if type(entry) is not dict or "keyid" not in entry:
-                raise InvalidMetadataError("each signature must be an object with a 'keyid'")
-            if "sig" not in entry and not is_gpg_signature(entry):
-                raise InvalidMetadataError("a signature has neither 'sig' nor gpg fields")
+        signatures = _check_signatures(data.get("signatures", []))
         signed = data.get("signed", {})
         if type(signed) is not dict or signed.get("_type") not in ("link", "layout"):
             raise InvalidMetadataError("'signed' must be a link or layout object")
@@ -229,6 +224,17 @@ class Metablock(Envelope):
     def to_bytes(self) -> bytes:
         """Indented, key-sorted, ASCII-escaped JSON without a final newline (as the reference)."""
         return _dump_indent1(self.to_dict())
+
+
+def _check_signatures(signatures: object) -> list[dict[str, Any]]:
+    if type(signatures) is not list:
+        raise InvalidMetadataError("'signatures' must be a list")
+    for entry in signatures:
+        if type(entry) is not dict or "keyid" not in entry:
+            raise InvalidMetadataError("each signature must be an object with a 'keyid'")
+        if "sig" not in entry and not is_gpg_signature(entry):
+            raise InvalidMetadataError("a signature has neither 'sig' nor gpg fields")
+    return signatures
 
 
 def _own_keyid(label: str, key: dict[str, Any]) -> str:
@@ -421,8 +427,28 @@ def load_metadata(data: bytes, *, max_bytes: int = DEFAULT_MAX_METADATA_BYTES) -
     if len(data) > max_bytes:
         raise InvalidMetadataError(f"metadata is {len(data)} bytes, more than {max_bytes}")
     try:
-        obj = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidMetadataError(f"metadata is not JSON: {exc}") from exc
+    if len(data) <= _LARGE_METADATA or not gc.isenabled():
+        return _load_text(text, large=len(data) > _LARGE_METADATA)
+    gc.disable()  # a large link becomes tens of thousands of small acyclic objects
+    try:
+        return _load_text(text, large=True)
+    finally:
+        gc.enable()
+
+
+def _load_text(text: str, *, large: bool) -> Envelope:
+    if large:
+        from tufkit.intoto._fastlink import load_fast_link
+
+        fast = load_fast_link(text)
+        if fast is not None:
+            return Metablock(fast[1], _check_signatures(fast[0]))
+    try:
+        obj = json.loads(text)
+    except (ValueError, RecursionError) as exc:
         raise InvalidMetadataError(f"metadata is not JSON: {exc}") from exc
     if type(obj) is not dict:
         raise InvalidMetadataError("metadata must be a JSON object")

@@ -130,3 +130,37 @@ def test_large_links_read_as_the_general_path_reads_them(case: Case) -> None:
         assert outcome == ("error", "InvalidMetadataError")
     else:
         assert outcome == general
+
+
+class _Name(str):
+    """A str subclass: canonical JSON takes exact types only."""
+
+
+SIGNABLE: list[tuple[str, object, bool]] = [
+    ("plain", {"a": {"sha256": "ab"}}, True),
+    ("two algorithms", {"a": {"sha256": "ab", "sha512": "cd"}}, True),
+    ("empty", {}, True),
+    ("integer name", {1: {"sha256": "ab"}}, False),
+    ("str subclass name", {_Name("a"): {"sha256": "ab"}}, False),
+    ("list of hashes", {"a": [["sha256", "ab"]]}, True),  # odd, but canonical JSON
+    ("integer algorithm", {"a": {1: "ab"}}, False),
+    ("float digest", {"a": {"sha256": 1.5}}, False),
+    ("str subclass digest", {"a": {"sha256": _Name("ab")}}, False),
+]
+
+
+@pytest.mark.parametrize(
+    ("materials", "signable"),
+    [(value, ok) for _, value, ok in SIGNABLE],
+    ids=[name for name, _, _ in SIGNABLE],
+)
+def test_signing_checks_every_artifact_type(materials: Any, signable: bool) -> None:
+    from tufkit.canonical import encode_canonical_exact
+    from tufkit.intoto import Link
+
+    block = Metablock(Link(name="step", materials=materials))
+    if signable:
+        assert block.signed_bytes() == encode_canonical_exact(block.payload().to_dict())
+    else:
+        with pytest.raises(InvalidMetadataError, match="cannot be canonicalised"):
+            block.signed_bytes()

@@ -158,3 +158,25 @@ def test_mutated_signatures_give_format_error_or_a_signature(
 
 def test_gpg_home_is_private(samples: dict[str, bytes]) -> None:
     assert Path(samples["home"].decode()).stat().st_mode & 0o077 == 0
+
+
+@pytest.mark.parametrize("name", ["rsa", "eddsa", "dsa"])
+def test_a_subkey_bound_by_another_signature_type_is_refused_with_a_reason(
+    name: str, samples: dict[str, bytes]
+) -> None:
+    """Found by the mutation test above: a binding signature whose type byte no longer says
+    "subkey binding" dropped the subkey silently, so the reference's key looked different."""
+    data = bytearray(samples[name])
+    offset = 0
+    for packet in split_packets(bytes(data)):
+        if packet.tag == 2 and offset > 0 and packet.body[1] == 0x18:
+            header = len(packet.raw) - len(packet.body)
+            data[offset + header + 1] = 0x13  # version 4, then the signature type
+        offset += len(packet.raw)
+    bundle = parse_key_bundle(bytes(data))
+    assert "subkeys" not in bundle.key
+    (reason,) = bundle.refused.values()
+    assert "subkey binding signatures" in reason
+    theirs = _reference(bytes(data))
+    if theirs is not None:
+        _same_but_refused(bytes(data), bundle.key, theirs)

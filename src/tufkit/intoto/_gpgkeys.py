@@ -195,6 +195,10 @@ def _subkeys(bundle: KeyBundle, primary_packet: Packet, slots: list[_Slot]) -> N
         content = _rfc(primary_packet) + _rfc(slot.packet)
         bindings = _self_signatures(slot.signatures, frozenset({SIG_SUBKEY_BINDING}))
         if len(bindings) != 1:
+            found = len(bindings)
+            bundle.refused[subkey["keyid"]] = (
+                f"it has {found} subkey binding signatures (type 0x18) by its primary key, not 1"
+            )
             continue
         as_reference = primary_packet.raw + b"\x99" + slot.packet.raw[1:]
         if not _verifies(primary, bindings[0], as_reference):
@@ -203,6 +207,8 @@ def _subkeys(bundle: KeyBundle, primary_packet: Packet, slots: list[_Slot]) -> N
                     f"subkey {subkey['keyid']} left out, as in-toto 3.1 leaves it out (its "
                     "binding signature is valid, but the reference hashes the packet headers)"
                 )
+            else:
+                bundle.refused[subkey["keyid"]] = "its subkey binding signature does not verify"
             continue
         reason = _refusal(subkey, bindings[0], content)
         if _revoked(primary, slot, content):

@@ -34,6 +34,7 @@ _COMMANDS: dict[str, tuple[str, str, str]] = {
     "metadata": ("tufkit.cli.metadata", "metadata", "Inspect and verify TUF metadata files."),
     "demo": ("tufkit.cli.demo", "demo", "Run the end-to-end demonstration."),
     "intoto": ("tufkit.cli.intoto", "intoto", "in-toto layouts, links and verification."),
+    "repo": ("tufkit.cli.repo", "repo", "Create, sign and publish a TUF repository."),
 }
 
 

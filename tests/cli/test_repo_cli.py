@@ -300,6 +300,7 @@ def test_bad_input_gives_clear_errors_and_publishes_nothing(
     (tmp_path / "dist" / "a.txt").write_bytes(b"a")
     manifest = tmp_path / "m.csv"
     manifest.write_text(f"a.txt,1,sha256:{'0' * 64}\n")
+    (tmp_path / "dist" / "link.txt").symlink_to(tmp_path / "outside.txt")
     bad_manifest = tmp_path / "bad.csv"
     bad_manifest.write_text("../etc/passwd,1,sha256:00\n")
     before = _published(small_repo)
@@ -308,6 +309,7 @@ def test_bad_input_gives_clear_errors_and_publishes_nothing(
         (["add", "--base", tmp_path / "dist", tmp_path / "dist" / "a.txt", "--manifest", manifest],
          1, "given twice"),
         (["add", "--manifest", bad_manifest], 1, ".."),
+        (["add", "--base", tmp_path / "dist", tmp_path / "dist"], 1, "links to a file) outside"),
         (["add", tmp_path / "missing.txt"], 1, "no such file"),
         (["remove", "never/listed.txt"], 1, "does not list"),
         (["remove", "../x"], 1, ".."),
@@ -391,3 +393,18 @@ def test_bulk_add_shows_a_progress_bar_on_a_terminal_only(small_repo: Path, tmp_
     assert "hashing" not in piped.stderr
     assert "\u2501" not in piped.stderr
     assert "added 1 targets" in piped.stdout
+
+
+def test_a_failed_init_leaves_nothing_in_the_way_of_the_next(tmp_path: Path) -> None:
+    carol = _keyholder(tmp_path, "carol")
+    dave = _keyholder(tmp_path, "dave")
+    repo = tmp_path / "repo"
+    keys = ["--public-key", f"targets={carol[1]}", "--public-key", f"targets={dave[1]}"]
+    refused = tufkit(
+        "repo", "init", "--repo", repo, "--no-encrypt", "--threshold", "targets=2", *keys
+    )
+    assert refused.returncode == 1
+    assert "targets v1 has 0 valid signatures, threshold 2" in refused.stderr
+    assert not (repo / "metadata" / "root.json").exists()
+    assert not list((repo / "keys").iterdir())  # the keys generated for it are gone
+    ok("repo", "init", "--repo", repo, "--no-encrypt")

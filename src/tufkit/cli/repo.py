@@ -317,8 +317,8 @@ def _staged_entry(staged: Any, repo_dir: Path) -> dict[str, Any]:
 def _say_thresholds(out: _Out, entry: dict[str, Any]) -> None:
     for t in entry["thresholds"]:
         state = "met" if t["met"] else "NOT met"
-        signed = ", ".join(k[:16] for k in t["signed"]) or "nobody"
-        missing = ", ".join(k[:16] for k in t["missing"]) or "none"
+        signed = ", ".join(printable(k[:16]) for k in t["signed"]) or "nobody"
+        missing = ", ".join(printable(k[:16]) for k in t["missing"]) or "none"
         out.say(
             f"  {printable(t['by'])}: {len(t['signed'])} of {t['threshold']} needed ({state});"
             f" signed: {signed}; may still sign: {missing}"
@@ -404,10 +404,6 @@ def init(
           --public-key targets=carol.pub.json --threshold targets=2 \\
           --expires targets=30 --bins 8 --no-encrypt
     """
-    from tufkit.metadata import Role, Root
-    from tufkit.repository import FilesystemStorage, Repository, succinct_bins
-    from tufkit.repository._config import BinsConfig, RepositoryConfig, RoleConfig
-
     out = _Out(as_json, verbose, quiet)
     roles_online = {"snapshot", "timestamp", *online}
     thresholds = dict.fromkeys(_TOP_LEVEL, 1)
@@ -437,6 +433,11 @@ def init(
         role, value = _role_value(text, "--public-key")
         given[_top_level(role, "--public-key")].append((_public_key_file(value), None, None))
 
+    for role in _TOP_LEVEL:
+        if given[role] and len({k.keyid for k, _, _ in given[role]}) < thresholds[role]:
+            raise ConfigError(
+                f"{role} has threshold {thresholds[role]} but only {len(given[role])} keys"
+            )
     to_generate = {r: thresholds[r] for r in _TOP_LEVEL if not given[r]}
     if bins_bits is not None:
         to_generate["bins"] = 1
@@ -445,9 +446,43 @@ def init(
         password = _passphrase_for_new_keys(passphrase_env, no_encrypt)
     repo_dir.mkdir(parents=True, exist_ok=True)
     generated: dict[str, list[tuple[Signer, str]]] = {}
+    try:
+        _create(
+            out, repo_dir, given, generated, to_generate, thresholds, roles_online, lifetimes,
+            bins_bits, bins_prefix, key_type, password, passphrase_env,
+        )  # fmt: skip
+    except BaseException:
+        for signers in generated.values():  # a second init must not trip over them
+            for _, uri in signers:
+                (repo_dir / uri[5:].partition("?")[0]).unlink(missing_ok=True)
+        raise
+
+
+def _create(
+    out: _Out,
+    repo_dir: Path,
+    given: dict[str, list[tuple[Key, Signer | None, str | None]]],
+    generated: dict[str, list[tuple[Signer, str]]],
+    to_generate: dict[str, int],
+    thresholds: dict[str, int],
+    roles_online: set[str],
+    lifetimes: dict[str, timedelta],
+    bins_bits: int | None,
+    bins_prefix: str,
+    key_type: str,
+    password: bytes | None,
+    passphrase_env: str | None,
+) -> None:
+    """Generate the missing keys (into *generated*), create and publish, save the config."""
+    from tufkit.metadata import Role, Root
+    from tufkit.repository import FilesystemStorage, Repository, succinct_bins
+    from tufkit.repository._config import BinsConfig, RepositoryConfig, RoleConfig
+
     for role, count in to_generate.items():
         names = [role] if count == 1 else [f"{role}-{i}" for i in range(1, count + 1)]
-        generated[role] = [_new_key(repo_dir, n, password, passphrase_env, key_type) for n in names]
+        generated[role] = []
+        for name in names:
+            generated[role].append(_new_key(repo_dir, name, password, passphrase_env, key_type))
         for signer, uri in generated[role]:
             if role != "bins":
                 given[role].append((signer.public_key, signer, uri))
@@ -549,11 +584,13 @@ def _target_path(local: Path, base: Path, prefix: str) -> str:
     from tufkit.repository import check_target_path
 
     relative = os.path.relpath(os.path.abspath(local), os.path.abspath(base))
-    if relative == ".." or relative.startswith(f"..{os.sep}") or os.path.isabs(relative):
-        raise ConfigError(
-            f"{printable(str(local))!r} is outside --base {printable(str(base))!r}: "
-            "its target path would leave the repository"
-        )
+    real = os.path.relpath(os.path.realpath(local), os.path.realpath(base))
+    for where in (relative, real):
+        if where == ".." or where.startswith(f"..{os.sep}") or os.path.isabs(where):
+            raise ConfigError(
+                f"{printable(str(local))!r} is (or links to a file) outside --base "
+                f"{printable(str(base))!r}: only files below it can be published"
+            )
     return check_target_path(prefix + relative.replace(os.sep, "/"))
 
 

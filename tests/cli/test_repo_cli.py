@@ -184,6 +184,17 @@ def test_two_of_three_targets_ceremony_across_directories_and_processes(tmp_path
     assert not entry["complete"]
     assert len(entry["thresholds"][0]["missing"]) == 3
 
+    # during the ceremony cron's bump still publishes a fresh timestamp and leaves it alone;
+    # another edit that would publish is refused
+    ok("repo", "bump", "--repo", repo)
+    assert _published(repo) != before
+    before = _published(repo)
+    blocked = tufkit("repo", "add", "--repo", repo, "--base", tmp_path, tmp_path / "new.txt")
+    assert blocked.returncode == 1
+    assert "targets v2 has 0 valid signatures, threshold 2" in blocked.stderr
+    assert _published(repo) == before
+    assert len(ok_json("repo", "status", "--repo", repo)["staged"]) == 1  # type: ignore[arg-type]
+
     # each keyholder signs a copy in their own directory; no repository there
     copies = []
     for holder in (alice, carol):

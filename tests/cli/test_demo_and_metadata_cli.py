@@ -28,7 +28,8 @@ def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
         assert all(c.isprintable() or c == "\n" for c in text), text
     assert "out\\x1b[2J\\u202e" in result.stdout
     assert "SECURITY FAILURE" not in result.stdout
-    assert result.stdout.count("refused:") == 7
+    assert result.stdout.count("refused:") == 8
+    assert "the client updated to root v2 and accepted the new timestamp" in result.stdout
     assert "RuleVerificationError in check-product" in result.stdout
     return out
 

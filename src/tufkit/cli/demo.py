@@ -6,8 +6,11 @@ it back strictly and verifies every role against its delegator, and shows that t
 unauthorised key and a forged delegation are each refused. Then it serves the repository over
 HTTP on 127.0.0.1 and runs the TUF client against it: a refresh, a delegated download, and
 attacks by the server (a substituted target, an unsigned timestamp) that the client refuses.
-Last, an in-toto supply chain: the owner signs a layout, a functionary records a signed build,
-the end user verifies the product, and a product swapped after the build is refused.
+Then a maintainer publishes a repository with ``tufkit repo`` (init with hashed bins, add
+files), serves it, rotates the timestamp key in a new root, and a client follows the rotation and
+refuses a timestamp signed by the revoked key. Last, an in-toto supply chain: the owner signs a
+layout, a functionary records a signed build, the end user verifies the product, and a product
+swapped after the build is refused.
 Nothing leaves the output directory and no traffic leaves the machine. Every line is escaped
 before it is printed (the output directory's name is the user's, error names come from the
 library): nothing printed can act on the terminal.
@@ -297,6 +300,123 @@ def _hostile_server(out: Path, updater: Any, hello: Path, timestamp: Path) -> No
         _expect_refused(True, f"a timestamp altered without its key ({type(exc).__name__})")
 
 
+def _repo_cli(*args: str | Path) -> Any:
+    """Run ``tufkit repo ARGS -q`` in this process, as a maintainer would type it."""
+    from tufkit.cli.repo import repo
+
+    return repo.main([*map(str, args), "-q"], prog_name="tufkit repo", standalone_mode=False)
+
+
+def _maintainer(out: Path) -> None:
+    """A maintainer publishes with ``tufkit repo``, rotates the timestamp key, and a client
+    follows the rotation and refuses a timestamp signed by the revoked key."""
+    import threading
+
+    from tufkit.cli._repo_server import make_server
+    from tufkit.client import Updater
+    from tufkit.errors import RepositoryError
+
+    _step("a maintainer publishes with `tufkit repo`; a client follows a key rotation")
+    repo, dist = out / "published", out / "dist"
+    (dist / "app").mkdir(parents=True)
+    (dist / "app" / "app-2.0.tar.gz").write_bytes(b"app 2.0\n")
+    (dist / "app" / "NOTES.txt").write_bytes(b"what is new in 2.0\n")
+    _repo_cli("init", "--repo", repo, "--no-encrypt", "--bins", "4")
+    _ok(f"tufkit repo init --repo {repo} --bins 4: keys, root, 16 hashed bins")
+    _repo_cli("add", "--repo", repo, "--base", dist, dist / "app")
+    _ok("tufkit repo add --base dist dist/app: 2 targets hashed, bins, snapshot, timestamp")
+    server = make_server(repo, 0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        client = Updater(
+            metadata_dir=out / "follower" / "metadata",
+            metadata_base_url=f"{base}/metadata/",
+            trusted_root=(repo / "metadata" / "1.root.json").read_bytes(),
+            target_dir=out / "follower" / "targets",
+            target_base_url=f"{base}/targets/",
+        )
+        client.refresh()
+        found = client.lookup("app/app-2.0.tar.gz")
+        if found.target is None:
+            raise click.ClickException("the client did not find app/app-2.0.tar.gz")
+        client.download_target(found.target)
+        _ok(f"tufkit repo serve: the client found it via {' -> '.join(found.chain)}, verified")
+        old_key = _rotate_timestamp_key(repo)
+        _repo_cli("bump", "--repo", repo)
+        follower = Updater.from_trusted_cache(
+            out / "follower" / "metadata", f"{base}/metadata/", target_base_url=f"{base}/targets/"
+        )
+        follower.refresh()
+        root = follower.trusted_set.root.signed
+        if root.version != 2 or old_key.public_key.keyid in root.roles["timestamp"].keyids:
+            raise click.ClickException("the client did not follow the timestamp key rotation")
+        _ok("root v2 rotates the timestamp key; tufkit repo bump signs with the new key")
+        _ok("the client updated to root v2 and accepted the new timestamp")
+        good = _forge_timestamp(repo, old_key)
+        try:
+            Updater.from_trusted_cache(
+                out / "follower" / "metadata",
+                f"{base}/metadata/",
+                target_base_url=f"{base}/targets/",
+            ).refresh()
+            _expect_refused(False, "a timestamp signed by the revoked timestamp key")
+        except RepositoryError as exc:
+            _expect_refused(True, f"a timestamp signed by the revoked key ({type(exc).__name__})")
+        (repo / "metadata" / "timestamp.json").write_bytes(good)  # leave a good repository
+    finally:
+        server.shutdown()
+        server.server_close()
+    _ok(f"try it: tufkit repo status --repo {repo}")
+
+
+def _rotate_timestamp_key(repo_dir: Path) -> Any:
+    """Root v2 replaces the timestamp key (library calls until a `rotate-key` verb exists);
+    the configuration names the new key, so the next `bump` signs with it."""
+    from dataclasses import replace
+
+    from tufkit.crypto import CryptoSigner, generate
+    from tufkit.repository import FilesystemStorage, Repository
+    from tufkit.repository._config import CONFIG_FILENAME, RepositoryConfig, RoleConfig
+
+    config = RepositoryConfig.load(repo_dir / CONFIG_FILENAME)
+
+    def key(name: str) -> CryptoSigner:
+        return CryptoSigner.from_private_pem((repo_dir / "keys" / name).read_bytes(), None)
+
+    old = key("timestamp.pem")
+    new = generate()
+    (repo_dir / "keys" / "timestamp-2.pem").write_bytes(new.private_pem(None))
+    (repo_dir / "keys" / "timestamp-2.pem").chmod(0o600)
+    signers = [key("root.pem"), key("snapshot.pem")]
+    repository = Repository.open(
+        FilesystemStorage(repo_dir), signers=[*signers, new], policy=config.expiry
+    )
+    with repository.edit_root() as root:
+        root.revoke_key(old.public_key.keyid, "timestamp")
+        root.add_key(new.public_key, "timestamp")
+    repository.publish()
+    roles = {**config.roles, "timestamp": RoleConfig(1, True, ("file:keys/timestamp-2.pem",))}
+    replace(config, roles=roles).save(repo_dir / CONFIG_FILENAME)
+    return old
+
+
+def _forge_timestamp(repo_dir: Path, old_key: Any) -> bytes:
+    """What a thief of the revoked key can do: sign a newer timestamp with it; returns the
+    genuine timestamp it replaced."""
+    from tufkit.metadata import Metadata, Timestamp
+
+    path = repo_dir / "metadata" / "timestamp.json"
+    good = path.read_bytes()
+    forged = Metadata.from_bytes_as(good, Timestamp)
+    forged.signed.version += 1
+    forged.signatures.clear()
+    forged.sign(old_key)
+    path.write_bytes(forged.to_bytes())
+    return good
+
+
 def _supply_chain(out: Path) -> None:
     import sys
 
@@ -446,5 +566,6 @@ def demo(out: Path) -> None:
     verified = _verify(built["metadata_dir"], built["now"])
     _attacks(built["keys"], verified)
     _client(out)
+    _maintainer(out)
     _supply_chain(out)
     _step(f"done: metadata in {built['metadata_dir']}, targets in {out / 'targets'}")

@@ -25,6 +25,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import quote
 
 import click
 
@@ -122,13 +123,13 @@ def _as_uri(text: str) -> str:
     scheme, sep, _ = text.partition(":")
     if sep and scheme in ("file", "env", "pkcs11", "hsm") and not Path(text).exists():
         return text
-    return f"file:{Path(text).resolve()}"
+    return f"file:{quote(str(Path(text).resolve()))}"  # the file: scheme unquotes its path
 
 
 def _resolve_uri(uri: str, base: Path) -> str:
     """*uri* with a relative ``file:`` path taken relative to the repository directory."""
     if uri.startswith("file:") and not uri.startswith(("file:/", "file://")):
-        return f"file:{(base / uri[5:]).as_posix()}"
+        return f"file:{quote(str(base.resolve()))}/{uri[5:]}"
     return uri
 
 

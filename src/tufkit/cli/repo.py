@@ -831,31 +831,39 @@ def delegate(
         public.append(signer.public_key)
         uris.append(uri)
         signers.append(signer)
-    by_id = {k.keyid: k for k in public}
-    if threshold > len(by_id):
-        raise ConfigError(f"threshold {threshold} is more than the {len(by_id)} keys given")
-    with repository.edit_targets(delegator) as signed:
+    try:
+        by_id = {k.keyid: k for k in public}
+        if threshold > len(by_id):
+            raise ConfigError(f"threshold {threshold} is more than the {len(by_id)} keys given")
+        with repository.edit_targets(delegator) as signed:
+            if bins_bits is not None:
+                signed.delegations = succinct_bins(
+                    list(by_id.values()),
+                    bit_length=bins_bits,
+                    name_prefix=name,
+                    threshold=threshold,
+                )
+            else:
+                delegations = signed.delegations or Delegations({}, {})
+                assert delegations.roles is not None  # checked above: not succinct
+                delegations.keys.update(by_id)
+                delegations.roles[name] = DelegatedRole(
+                    name, list(by_id), threshold, terminating, paths=list(patterns)
+                )
+                signed.delegations = delegations
+        is_online = online if online is not None else bins_bits is not None
+        roles = {**config.roles, name: RoleConfig(threshold, is_online, tuple(uris))}
+        bins = config.bins
         if bins_bits is not None:
-            signed.delegations = succinct_bins(
-                list(by_id.values()), bit_length=bins_bits, name_prefix=name, threshold=threshold
-            )
-        else:
-            delegations = signed.delegations or Delegations({}, {})
-            assert delegations.roles is not None  # checked above: not succinct
-            delegations.keys.update(by_id)
-            delegations.roles[name] = DelegatedRole(
-                name, list(by_id), threshold, terminating, paths=list(patterns)
-            )
-            signed.delegations = delegations
-    is_online = online if online is not None else bins_bits is not None
-    roles = {**config.roles, name: RoleConfig(threshold, is_online, tuple(uris))}
-    bins = config.bins
-    if bins_bits is not None:
-        bins = (*bins, BinsConfig(delegator, name, bins_bits))
-    new_config = replace(config, roles=roles, bins=bins)
-    for signer in signers:
-        repository.add_signer(signer)
-    result = _finish(out, repository, new_config, repo_dir, stage=stage)
+            bins = (*bins, BinsConfig(delegator, name, bins_bits))
+        new_config = replace(config, roles=roles, bins=bins)
+        for signer in signers:
+            repository.add_signer(signer)
+        result = _finish(out, repository, new_config, repo_dir, stage=stage)
+    except BaseException:
+        if generate:  # nothing uses it: a second try must not trip over it
+            (repo_dir / "keys" / f"{name}.pem").unlink(missing_ok=True)
+        raise
     new_config.save(_config_path(repo_dir))
     what = f"{2**bins_bits} hashed bins {name}-*" if bins_bits is not None else f"role {name}"
     out.say(f"delegated {printable(what)} from {printable(delegator)}")

@@ -183,7 +183,8 @@ def test_the_demo_runs_and_prints_nothing_raw(tmp_path: Path) -> None:
     result = run("demo", "--out", out)
     assert result.exit_code == 0, result.output
     assert printable(result)
-    assert result.stdout.count("refused:") == 7
+    assert result.stdout.count("refused:") == 8
+    assert "refused: a timestamp signed by the revoked key" in result.stdout
     assert "SECURITY FAILURE" not in result.stdout
     refused = run("demo", "--out", tmp_path)  # not made by the demo
     assert refused.exit_code == 1

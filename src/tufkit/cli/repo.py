@@ -367,9 +367,22 @@ def repo() -> None:
 @click.option("--threshold", multiple=True, metavar="ROLE=N", help="Signatures a role needs.")
 @click.option("--expires", multiple=True, metavar="ROLE=DAYS", help="Lifetime of new versions.")
 @click.option("--online", multiple=True, metavar="ROLE", help="Also sign ROLE online.")
-@click.option("--bins", "bins_bits", type=click.IntRange(1, 32), default=None, metavar="BITS")
+@click.option(
+    "--bins",
+    "bins_bits",
+    type=click.IntRange(1, 32),
+    default=None,
+    metavar="BITS",
+    help="2**BITS succinct hashed bins (TAP 15), signed online by a new key.",
+)
 @click.option("--bins-prefix", default="bin", show_default=True, help="Name prefix of the bins.")
-@click.option("--key-type", type=click.Choice(["ed25519", "ecdsa", "rsa"]), default="ed25519")
+@click.option(
+    "--key-type",
+    type=click.Choice(["ed25519", "ecdsa", "rsa"]),
+    default="ed25519",
+    show_default=True,
+    help="Type of generated keys.",
+)
 @click.option("--passphrase-env", metavar="NAME", help="Encrypt new keys with $NAME.")
 @click.option("--no-encrypt", is_flag=True, help="Write new keys unencrypted.")
 def init(
@@ -659,9 +672,21 @@ def _stage_option(func: F) -> F:
     help="Target paths are file paths relative to this directory.",
 )
 @click.option("--prefix", default="", help="Put this before every target path (e.g. 'app/').")
-@click.option("--manifest", type=click.Path(dir_okay=False, path_type=Path), default=None)
+@click.option(
+    "--manifest",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Targets by path,length,ALG:HEX lines (no content needed).",
+)
 @click.option("--role", default=None, help="List the targets in ROLE (default: by delegations).")
-@click.option("--hash", "hashes", multiple=True, default=("sha256",), show_default=True)
+@click.option(
+    "--hash",
+    "hashes",
+    multiple=True,
+    default=("sha256",),
+    show_default=True,
+    help="Hash algorithm to list (repeat for several).",
+)
 @_stage_option
 def add(
     repo_dir: Path,
@@ -722,7 +747,12 @@ def _progress(show: bool, total: int) -> Any:
 @repo.command()
 @_common
 @click.argument("paths", nargs=-1)
-@click.option("--manifest", type=click.Path(dir_okay=False, path_type=Path), default=None)
+@click.option(
+    "--manifest",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Unlist the paths of a manifest's lines.",
+)
 @click.option("--role", default=None, help="Unlist from ROLE (default: by delegations).")
 @_stage_option
 def remove(
@@ -764,14 +794,33 @@ def remove(
 @click.argument("name")
 @click.option("--from", "delegator", default="targets", show_default=True, help="Delegating role.")
 @click.option("--path", "patterns", multiple=True, metavar="PATTERN", help="Target path pattern.")
-@click.option("--bins", "bins_bits", type=click.IntRange(1, 32), default=None, metavar="BITS")
+@click.option(
+    "--bins",
+    "bins_bits",
+    type=click.IntRange(1, 32),
+    default=None,
+    metavar="BITS",
+    help="Delegate to 2**BITS succinct hashed bins NAME-<hex> instead of paths.",
+)
 @click.option("--key", "keys", multiple=True, metavar="URI", help="Existing key (recorded).")
-@click.option("--public-key", "public_keys", multiple=True, metavar="FILE")
+@click.option(
+    "--public-key",
+    "public_keys",
+    multiple=True,
+    metavar="FILE",
+    help="A keyholder's public key (as `tufkit key generate` prints it).",
+)
 @click.option("--generate", is_flag=True, help="Generate a key in REPO/keys/NAME.pem.")
 @click.option("--threshold", type=click.IntRange(1, 1000), default=1, show_default=True)
 @click.option("--terminating", is_flag=True, help="Clients search no further for its paths.")
 @click.option("--online/--offline", default=None, help="Signed unattended (default: bins are).")
-@click.option("--key-type", type=click.Choice(["ed25519", "ecdsa", "rsa"]), default="ed25519")
+@click.option(
+    "--key-type",
+    type=click.Choice(["ed25519", "ecdsa", "rsa"]),
+    default="ed25519",
+    show_default=True,
+    help="Type of generated keys.",
+)
 @click.option("--passphrase-env", metavar="NAME", help="Encrypt a generated key with $NAME.")
 @click.option("--no-encrypt", is_flag=True, help="Write a generated key unencrypted.")
 @_stage_option
@@ -1073,7 +1122,13 @@ def bump(
 
 @repo.command()
 @_common
-@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8000,
+    show_default=True,
+    help="TCP port on 127.0.0.1 (0: any free port, printed).",
+)
 def serve(repo_dir: Path, as_json: bool, verbose: int, quiet: bool, port: int) -> None:
     """Serve metadata/ and targets/ on 127.0.0.1 for development (never keys or state).
 

@@ -415,7 +415,7 @@ def init(
     Existing root keys, 2-of-3 targets by three keyholders, 256 hashed bins:
       tufkit repo init --repo r --key root=keys/root.pem \\
           --sign-once targets=/media/alice/t.pem --sign-once targets=/media/bob/t.pem \\
-          --public-key targets=carol.pub.json --threshold targets=2 \\
+          --public-key targets=carol.pem.pub.json --threshold targets=2 \\
           --expires targets=30 --bins 8 --no-encrypt
     """
     out = _Out(as_json, verbose, quiet)
@@ -808,7 +808,7 @@ def remove(
     "public_keys",
     multiple=True,
     metavar="FILE",
-    help="A keyholder's public key (as `tufkit key generate` prints it).",
+    help="A keyholder's public key (OUT.pub.json of `tufkit key generate --out OUT`).",
 )
 @click.option("--generate", is_flag=True, help="Generate a key in REPO/keys/NAME.pem.")
 @click.option("--threshold", type=click.IntRange(1, 1000), default=1, show_default=True)

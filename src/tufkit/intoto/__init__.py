@@ -15,7 +15,7 @@ This package does not parse command lines; ``tufkit.cli.intoto`` does.
 """
 
 from tufkit.intoto._attest import STATEMENT_TYPE, Statement, sign_statement, verify_attestation
-from tufkit.intoto._describe import layout_from_description
+from tufkit.intoto._describe import expiry_warning, layout_from_description
 from tufkit.intoto._envelope import (
     DEFAULT_MAX_METADATA_BYTES,
     PAYLOAD_TYPE,
@@ -112,6 +112,7 @@ __all__ = [
     "WorkdirInspectionRunner",
     "apply_rules",
     "envelope_for",
+    "expiry_warning",
     "export_gpg_key",
     "export_gpg_keys",
     "format_layout_expires",

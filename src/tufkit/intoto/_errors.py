@@ -16,6 +16,7 @@ __all__ = [
     "InvalidMetadataError",
     "LayoutExpiredError",
     "LinkNotFoundError",
+    "OutsideBaseError",
     "PrefixError",
     "RuleVerificationError",
     "SignatureVerificationError",
@@ -75,6 +76,27 @@ class BadReturnValueError(SupplyChainError):
 
 class PrefixError(ConfigError):
     """``lstrip_paths`` prefixes overlap or make two artifact names collide."""
+
+
+class OutsideBaseError(ConfigError):
+    """A path to record, or a symlink on the way, leads outside the base directory.
+
+    Attributes:
+        what: ``"path"`` or ``"symlink"``.
+        path: the path as given or found.
+        base: the base directory.
+    """
+
+    def __init__(self, what: str, path: str, base: str) -> None:
+        self.what, self.path, self.base = what, path, base
+        super().__init__(self.explain("unsafe_allow_outside_base"))
+
+    def explain(self, allow: str) -> str:
+        """The message, naming *allow* (a parameter or a command-line flag) as the way out."""
+        return (
+            f"{self.what} {self.path!r} leads outside the base directory {self.base!r}; "
+            f"refusing to record it ({allow} allows it)"
+        )
 
 
 class CommandError(SupplyChainError):

@@ -9,8 +9,9 @@ of the bytes, optionally with CRLF and CR turned into LF first.
 
 Where the reference trusts the tree, this module does not:
 
-* Paths and symlinks leading outside the base directory are refused (a
-  :class:`~tufkit.errors.ConfigError`) unless ``unsafe_allow_outside_base`` is set.
+* Paths and symlinks leading outside the base directory are refused (an
+  :class:`~tufkit.intoto.OutsideBaseError`, a ``ConfigError``) unless
+  ``unsafe_allow_outside_base`` is set.
 * Nothing is hashed by name. Directories are opened without following symlinks, relative to
   their parent's descriptor; files are opened relative to their directory's descriptor with
   ``O_NOFOLLOW | O_NONBLOCK`` and hashed from that descriptor once ``fstat`` shows a regular
@@ -42,7 +43,7 @@ from dataclasses import dataclass, field
 from itertools import combinations
 
 from tufkit.errors import ConfigError
-from tufkit.intoto._errors import PrefixError
+from tufkit.intoto._errors import OutsideBaseError, PrefixError
 from tufkit.intoto._exclude import ExcludeFilter
 from tufkit.intoto._hashing import Deadline, Hasher
 
@@ -158,10 +159,7 @@ class _Recorder:
             if (opened.st_dev, opened.st_ino) != (named.st_dev, named.st_ino):
                 raise ConfigError(f"{what} {path!r} changed while it was recorded; try again")
         if real != self.real_root and not real.startswith(self.root_prefix):
-            raise ConfigError(
-                f"{what} {path!r} leads outside the base directory {self.root!r}; "
-                "refusing to record it (unsafe_allow_outside_base allows it)"
-            )
+            raise OutsideBaseError(what, path, self.root)
 
     def _add(self, fd: int, path: str, prefix: str, what: str | None) -> None:
         """Hash the opened *fd* as *path* if it is a regular file (checked if *what*)."""

@@ -62,6 +62,17 @@ def _create_temp(directory: str, mode: int) -> tuple[int, str]:
     raise FileExistsError(f"no free temporary name in {directory}")
 
 
+def _naming(exc: OSError, target: str) -> OSError:
+    """The same error (``errno`` and class) naming *target*, not a temporary file or nothing.
+
+    A full disk or a read-only file system is reported by ``write``/``fsync`` without a file
+    name, or against the hidden temporary name; the user needs the file they asked for.
+    """
+    if exc.filename == target:
+        return exc
+    return OSError(exc.errno, exc.strerror or str(exc), target)
+
+
 @contextlib.contextmanager
 def replace_atomically(
     path: str | os.PathLike[str], *, mode: int = 0o600, durable: bool = True
@@ -74,11 +85,14 @@ def replace_atomically(
         durable: fsync the data before the rename (survives a power cut, not just a crash).
 
     Raises:
-        OSError: the directory is missing or not writable, or the disk is full; nothing is left
-            behind and *path* is unchanged.
+        OSError: the directory is missing or not writable, or the disk is full; the error
+            names *path*, nothing is left behind and *path* is unchanged.
     """
     target = os.fspath(path)
-    fd, temp = _create_temp(os.path.dirname(target) or ".", mode)
+    try:
+        fd, temp = _create_temp(os.path.dirname(target) or ".", mode)
+    except OSError as exc:
+        raise _naming(exc, target) from exc
     try:
         with os.fdopen(fd, "wb") as handle:
             yield handle
@@ -86,9 +100,11 @@ def replace_atomically(
             if durable:
                 os.fsync(handle.fileno())
         os.replace(temp, target)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(OSError):
             os.unlink(temp)
+        if isinstance(exc, OSError):
+            raise _naming(exc, target) from exc
         raise
 
 

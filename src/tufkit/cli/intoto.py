@@ -189,7 +189,7 @@ def _record_settings(params: dict[str, Any]) -> Any:
     )
 
 
-@click.group(context_settings=_CONTEXT)
+@click.group(cls=ReferenceGroup, context_settings=_CONTEXT)
 def intoto() -> None:
     """in-toto supply chain layouts, links and verification."""
 
@@ -572,7 +572,7 @@ def _layout_signer(key_path: str, passphrase_env: str | None) -> Any:
     return load_private_key_file(key_path, password.encode() if password else None)
 
 
-@intoto.command("layout", context_settings=_CONTEXT)
+@intoto.command("layout", cls=ReferenceCommand, context_settings=_CONTEXT)
 @click.argument("description", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(
     "--signing-key",

@@ -21,6 +21,7 @@ import click
 import pytest
 
 from conftest import BIN, KeyFiles, Runner
+from tufkit.cli._refargs import MultiOption, ReferenceCommand
 from tufkit.cli.intoto import intoto
 
 ESC = "\x1b"
@@ -628,3 +629,71 @@ def test_python_m_tufkit_and_the_script_agree(tmp_path: Path) -> None:
         assert result.returncode == 2
         assert "No such option" in result.stderr
         assert "--bogus" in result.stderr
+
+
+# --- the argparse spellings, in process --------------------------------------------------------
+
+
+@click.command(cls=ReferenceCommand)
+@click.option("-n", "--name")
+@click.option("-m", "--materials", cls=MultiOption)
+@click.option("--max-size", cls=MultiOption)
+@click.option("-g", "--gpg", cls=MultiOption, allow_empty=True)
+@click.option("-x", "--flag", is_flag=True)
+@click.argument("rest", nargs=-1)
+def _probe(**params: Any) -> None:
+    click.echo(json.dumps(params, sort_keys=True))
+
+
+@dataclass(frozen=True)
+class Parse:
+    """What one argument list parses to (the options given; unset ones omitted)."""
+
+    args: list[str]
+    expected: dict[str, Any]
+
+
+PARSES = {
+    "values end at --": Parse(
+        ["-m", "a", "b", "--", "x", "-y"], {"materials": ["a", "b"], "rest": ["x", "-y"]}
+    ),
+    "values end at an option": Parse(
+        ["-m", "a", "-x", "b"], {"materials": ["a"], "flag": True, "rest": ["b"]}
+    ),
+    "negative numbers are values": Parse(["-m", "-1", "-2.5"], {"materials": ["-1", "-2.5"]}),
+    "words with spaces are values": Parse(["-m", "-a b"], {"materials": ["-a b"]}),
+    "= takes one value": Parse(["--materials=a", "b"], {"materials": ["a"], "rest": ["b"]}),
+    "prefix": Parse(["--mat", "a", "--na", "n"], {"materials": ["a"], "name": "n"}),
+    "prefix with =": Parse(["--mat=a"], {"materials": ["a"]}),
+    "a value that looks like an option": Parse(
+        ["-n", "-m", "-m", "a"], {"name": "-m", "materials": ["a"]}
+    ),
+    "optional values absent": Parse(["-g", "-x"], {"gpg": ["\x00"], "flag": True}),
+    "optional values present": Parse(["-g", "k1", "k2"], {"gpg": ["k1", "k2"]}),
+    "repeated adds": Parse(["-m", "a", "-m", "b", "c"], {"materials": ["a", "b", "c"]}),
+    "-- alone": Parse(["--", "-m", "a"], {"rest": ["-m", "a"]}),
+}
+
+
+@pytest.mark.parametrize("name", PARSES)
+def test_argparse_spellings_parse_as_argparse_would(name: str) -> None:
+    from click.testing import CliRunner
+
+    case = PARSES[name]
+    result = CliRunner().invoke(_probe, case.args)
+    assert result.exit_code == 0, result.output
+    parsed = json.loads(result.output)
+    given = {k: v for k, v in parsed.items() if v not in (None, [], False)}
+    assert given == case.expected
+
+
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [(["--m", "a"], "--m"), (["-m"], "-m"), (["-m", "--", "x"], "-m"), (["--nope"], "--nope")],
+)
+def test_ambiguous_unknown_or_empty_options_are_usage_errors(args: list[str], named: str) -> None:
+    from click.testing import CliRunner
+
+    result = CliRunner().invoke(_probe, args)
+    assert result.exit_code == 2
+    assert named in result.output

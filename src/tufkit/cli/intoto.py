@@ -194,7 +194,12 @@ def intoto() -> None:
     """in-toto supply chain layouts, links and verification."""
 
 
-@intoto.command("run", cls=ReferenceCommand, context_settings=_CONTEXT)
+@intoto.command(
+    "run",
+    cls=ReferenceCommand,
+    context_settings=_CONTEXT,
+    short_help="Run a command and sign a link (in-toto-run).",
+)
 @_step_name
 @click.option(
     "-m",
@@ -264,7 +269,12 @@ def run(**params: Any) -> None:
     sys.exit(code if isinstance(code, int) and code else 0)
 
 
-@intoto.group("record", cls=ReferenceGroup, context_settings=_CONTEXT)
+@intoto.group(
+    "record",
+    cls=ReferenceGroup,
+    context_settings=_CONTEXT,
+    short_help="Record a step in two parts (in-toto-record).",
+)
 def record() -> None:
     """Record a step in two parts: 'start' (materials) and 'stop' (products) (in-toto-record)."""
 
@@ -472,7 +482,12 @@ def _sign_file(
     sys.exit(0)
 
 
-@intoto.command("verify", cls=ReferenceCommand, context_settings=_CONTEXT)
+@intoto.command(
+    "verify",
+    cls=ReferenceCommand,
+    context_settings=_CONTEXT,
+    short_help="Verify a final product against a layout (in-toto-verify).",
+)
 @click.option(
     "-l",
     "--layout",
@@ -572,7 +587,12 @@ def _layout_signer(key_path: str, passphrase_env: str | None) -> Any:
     return load_private_key_file(key_path, password.encode() if password else None)
 
 
-@intoto.command("layout", cls=ReferenceCommand, context_settings=_CONTEXT)
+@intoto.command(
+    "layout",
+    cls=ReferenceCommand,
+    context_settings=_CONTEXT,
+    short_help="Build, check and sign a layout from a TOML description.",
+)
 @click.argument("description", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(
     "--signing-key",

@@ -315,6 +315,17 @@ def test_errors_quoting_the_command_line_are_escaped(
     _assert_escaped(result.stderr)
 
 
+def test_log_lines_quoting_file_names_are_escaped(
+    tmp_path: Path, keydir: dict[str, KeyFiles], tk: Runner
+) -> None:
+    missing = f"{ESC}[2Jgone"
+    key = keydir["alice"].private
+    result = tk("run", "-v", "-n", "s", "--signing-key", key, "-m", missing, "-x", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "does not exist" in result.stderr
+    _assert_escaped(result.stderr)
+
+
 def _assert_escaped(text: str) -> None:
     for raw in (ESC, "\u202e", "\x07"):
         assert raw not in text, repr(text)

@@ -46,6 +46,7 @@ def test_every_command_and_option_has_help() -> None:
             assert option.help, f"{name} {option.opts}"
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize(
     ("command", "spellings"),
     [
@@ -67,6 +68,7 @@ def test_help_lists_the_reference_option_names(
             assert spelling in result.stdout, (command, spelling)
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize(
     ("args", "named"),
     [
@@ -94,6 +96,7 @@ def test_a_wrong_option_exits_2_naming_it_like_the_reference(
     assert "Traceback" not in ours.stderr
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize(
     "args",
     [
@@ -151,6 +154,7 @@ def _link(directory: Path) -> dict[str, Any]:
     return signed
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("name", SPELLINGS)
 def test_reference_spellings_record_what_the_reference_records(
     name: str,
@@ -172,6 +176,7 @@ def test_reference_spellings_record_what_the_reference_records(
     assert mine["materials"] or mine["products"]
 
 
+@pytest.mark.integration
 def test_record_and_sign_take_the_reference_spellings(
     tmp_path: Path, keydir: dict[str, KeyFiles], tk: Runner
 ) -> None:
@@ -191,6 +196,7 @@ def test_record_and_sign_take_the_reference_spellings(
     assert tk("sign", "-f", path.name, "-k", bob.public, "--verify", cwd=work).returncode == 1
 
 
+@pytest.mark.integration
 def test_a_repeated_option_adds_values_where_the_reference_keeps_the_last(
     tmp_path: Path, keydir: dict[str, KeyFiles], tk: Runner, ref: Callable[..., Runner]
 ) -> None:
@@ -202,6 +208,7 @@ def test_a_repeated_option_adds_values_where_the_reference_keeps_the_last(
     assert sorted(_link(theirs_dir)["materials"]) == ["b"]  # argparse: the last one wins
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize(
     ("args", "code", "path"),
     [
@@ -235,6 +242,7 @@ def test_a_missing_file_is_one_line_naming_it_with_the_reference_exit_code(
     assert "Traceback" not in ours.stderr
 
 
+@pytest.mark.integration
 def test_layout_description_missing_is_a_usage_error(tmp_path: Path, tk: Runner) -> None:
     result = tk("layout", "nope.toml", "--signing-key", "k.pem", cwd=tmp_path)
     assert result.returncode == 2
@@ -242,6 +250,7 @@ def test_layout_description_missing_is_a_usage_error(tmp_path: Path, tk: Runner)
     assert "does not exist" in result.stderr
 
 
+@pytest.mark.integration
 def test_the_outside_base_refusal_names_the_command_line_flag(
     tmp_path: Path, keydir: dict[str, KeyFiles], tk: Runner
 ) -> None:
@@ -262,6 +271,7 @@ def test_the_outside_base_refusal_names_the_command_line_flag(
 # --- terminal escapes ----------------------------------------------------------------------------
 
 
+@pytest.mark.integration
 def test_file_names_and_layout_patterns_reach_the_terminal_escaped(
     tmp_path: Path, keydir: dict[str, KeyFiles], tk: Runner
 ) -> None:
@@ -296,6 +306,7 @@ def test_file_names_and_layout_patterns_reach_the_terminal_escaped(
     _assert_escaped(result.stderr)
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize(
     "args",
     [
@@ -315,6 +326,7 @@ def test_errors_quoting_the_command_line_are_escaped(
     _assert_escaped(result.stderr)
 
 
+@pytest.mark.integration
 def test_log_lines_quoting_file_names_are_escaped(
     tmp_path: Path, keydir: dict[str, KeyFiles], tk: Runner
 ) -> None:
@@ -359,6 +371,7 @@ def _write_layout(directory: Path, keydir: dict[str, KeyFiles], description: str
     return out
 
 
+@pytest.mark.integration
 def test_layout_typo_is_refused_naming_the_nearest_key(
     tmp_path: Path, keydir: dict[str, KeyFiles], tk: Runner
 ) -> None:
@@ -372,6 +385,7 @@ def test_layout_typo_is_refused_naming_the_nearest_key(
     assert not (tmp_path / "root.layout").exists()
 
 
+@pytest.mark.integration
 def test_layout_unknown_functionary_is_named(
     tmp_path: Path, keydir: dict[str, KeyFiles], tk: Runner
 ) -> None:
@@ -384,6 +398,7 @@ def test_layout_unknown_functionary_is_named(
     assert "functionary 'alcie' is not in [keys] (did you mean 'alice'?)" in result.stderr
 
 
+@pytest.mark.integration
 def test_layout_does_not_overwrite_without_force(
     tmp_path: Path, keydir: dict[str, KeyFiles], tk: Runner
 ) -> None:
@@ -403,6 +418,7 @@ def test_layout_does_not_overwrite_without_force(
     assert json.loads((tmp_path / "root.layout").read_text())["signed"]["_type"] == "layout"
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize(
     ("expiry", "warning"),
     [
@@ -483,6 +499,7 @@ def _on_terminal(args: list[str], cwd: Path, answer: bytes) -> tuple[int, str]:
     return code, seen.decode(errors="replace")
 
 
+@pytest.mark.integration
 def test_layout_asks_for_an_encrypted_key_passphrase_on_a_terminal(
     tmp_path: Path, tk: Runner
 ) -> None:
@@ -514,6 +531,7 @@ def test_layout_asks_for_an_encrypted_key_passphrase_on_a_terminal(
     assert env_run.returncode == 0, env_run.stderr
 
 
+@pytest.mark.integration
 def test_run_asks_for_the_password_on_a_terminal_with_dash_p(tmp_path: Path) -> None:
     key, _ = _encrypted_key(tmp_path, b"pw")
     args = ["intoto", "run", "-n", "s", "--signing-key", str(key), "-P", "-x"]
@@ -565,6 +583,7 @@ DISK_CASES = {
 }
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("case", DISK_CASES)
 @pytest.mark.parametrize(
     ("setup", "message"),
@@ -602,6 +621,7 @@ def test_a_full_or_read_only_disk_names_the_file(
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
 
 
+@pytest.mark.integration
 def test_a_forbidden_directory_names_the_file(tmp_path: Path, keydir: dict[str, KeyFiles]) -> None:
     """EACCES even for root: in a user namespace, a directory owned by an unmapped user."""
     unshare = shutil.which("unshare")
@@ -627,6 +647,7 @@ def test_a_forbidden_directory_names_the_file(tmp_path: Path, keydir: dict[str, 
     assert "Permission denied: forbidden/s." in result.stderr, result.stderr
 
 
+@pytest.mark.integration
 def test_python_m_tufkit_and_the_script_agree(tmp_path: Path) -> None:
     """The same click command runs either way (no argv handed over raw)."""
     for prefix in ([sys.executable, "-m", "tufkit"], [str(BIN / "tufkit")]):

@@ -697,6 +697,8 @@ PARSES = {
     "= takes one value": Parse(["--materials=a", "b"], {"materials": ["a"], "rest": ["b"]}),
     "prefix": Parse(["--mat", "a", "--na", "n"], {"materials": ["a"], "name": "n"}),
     "prefix with =": Parse(["--mat=a"], {"materials": ["a"]}),
+    "short with =": Parse(["-n=x", "-m=a", "b"], {"name": "x", "materials": ["a"], "rest": ["b"]}),
+    "= in a value": Parse(["-m", "a=b", "--name=c=d"], {"materials": ["a=b"], "name": "c=d"}),
     "a value that looks like an option": Parse(
         ["-n", "-m", "-m", "a"], {"name": "-m", "materials": ["a"]}
     ),

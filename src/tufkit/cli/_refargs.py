@@ -83,6 +83,10 @@ def _rewrite(table: _Table, args: Sequence[str]) -> Iterator[str]:
             yield from words[i - 1 :]
             return
         word = table.expand(word) if word.startswith("--") else word
+        name, eq, value = word.partition("=")
+        if eq and name in table.options:  # --name=value, or -n=value as argparse reads it
+            yield from (name, value)
+            continue
         option = table.options.get(word)
         if isinstance(option, MultiOption):
             values: list[str] = []
@@ -93,8 +97,8 @@ def _rewrite(table: _Table, args: Sequence[str]) -> Iterator[str]:
                 values = [ASKED]
             if not values:
                 raise click.BadOptionUsage(word, f"Option '{word}' requires an argument.")
-            for value in values:
-                yield from (word, value)
+            for item in values:
+                yield from (word, item)
         elif option is not None and table.takes_one_value(option) and i < len(words):
             yield from (word, words[i])
             i += 1

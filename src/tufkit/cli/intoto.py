@@ -65,7 +65,9 @@ def _setup_logging(verbose: bool, quiet: bool) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(_PrintableFormatter("%(message)s"))
     root = logging.getLogger()
-    root.handlers[:] = [handler]
+    for old in [h for h in root.handlers if isinstance(h.formatter, _PrintableFormatter)]:
+        root.removeHandler(old)  # invoked again in one process: one handler, not two
+    root.addHandler(handler)
     root.setLevel(logging.INFO if verbose else logging.ERROR if quiet else logging.WARNING)
 
 

@@ -149,7 +149,11 @@ def _workdir(root: Path) -> Path:
 
 
 def _link(directory: Path) -> dict[str, Any]:
-    (path,) = directory.glob("s.*.link")
+    return _link_named(directory, "s")
+
+
+def _link_named(directory: Path, name: str) -> dict[str, Any]:
+    (path,) = directory.glob(f"{name}.*.link")
     signed: dict[str, Any] = json.loads(path.read_text())["signed"]
     return signed
 
@@ -731,3 +735,70 @@ def test_ambiguous_unknown_or_empty_options_are_usage_errors(args: list[str], na
     result = CliRunner().invoke(_probe, args)
     assert result.exit_code == 2
     assert named in result.output
+
+
+# --- the commands in process (fast feedback for make unit) --------------------------------------
+
+
+def _invoke(*args: object) -> Any:
+    from click.testing import CliRunner
+
+    return CliRunner().invoke(intoto, [str(a) for a in args], catch_exceptions=False)
+
+
+def test_layout_run_and_verify_in_process(
+    tmp_path: Path, keydir: dict[str, KeyFiles], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    alice = keydir["alice"]
+    work = _workdir(tmp_path / "w")
+    toml = tmp_path / "layout.toml"
+    toml.write_text(
+        f'[keys]\nalice = "{alice.public}"\n[[step]]\nname = "s"\nfunctionaries = ["alice"]\n'
+        'materials = ["ALLOW a", "DISALLOW *"]\n'
+    )
+    layout = tmp_path / "root.layout"
+    made = _invoke("layout", toml, "--signing-key", alice.private, "-o", layout)
+    assert made.exit_code == 0, made.output
+    assert "1 steps, 0 inspections" in made.output
+    again = _invoke("layout", toml, "--signing-key", alice.private, "-o", layout)
+    assert again.exit_code == 1
+    assert "pass --force" in again.output
+    toml.write_text(toml.read_text().replace("materials", "materails"))
+    typo = _invoke("layout", toml, "--signing-key", alice.private, "-o", layout, "--force")
+    assert typo.exit_code == 1, typo.output
+    assert "did you mean 'materials'?" in typo.output
+
+    key = ["--signing-key", alice.private]
+    ran = _invoke("run", "-n", "s", "-m", work / "a", *key, "-d", work, "-x")
+    assert ran.exit_code == 0, ran.output
+    (link,) = work.glob("s.*.link")
+    check = ["-l", layout, "--verification-keys", alice.public, "--link-dir", work, "-v"]
+    assert _invoke("verify", *check).exit_code == 1  # the path recorded is absolute
+    link.unlink()
+    ran = _invoke("run", "-n", "s", "-m", "a", *key, "--base-path", work, "-d", work, "-x")
+    assert ran.exit_code == 0, ran.output
+    verified = _invoke("verify", *check)
+    assert verified.exit_code == 0, verified.output
+    (link,) = work.glob("s.*.link")
+    signed = _invoke("sign", "-f", link, "-k", alice.public, "--verify")
+    assert signed.exit_code == 0, signed.output
+    wrong = _invoke("sign", "-f", link, "-k", keydir["bob"].public, "--verify")
+    assert wrong.exit_code == 1
+    assert "(in-toto-sign)" in wrong.output
+
+
+def test_record_in_process_names_the_outside_base_flag(
+    tmp_path: Path, keydir: dict[str, KeyFiles], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    work = _workdir(tmp_path / "w")
+    monkeypatch.chdir(work)
+    key = ["--signing-key", keydir["alice"].private]
+    outside = _invoke("record", "start", "-n", "r", "-m", "..", *key, "--base-path", work)
+    assert outside.exit_code == 1
+    assert "(--unsafe-allow-outside-base allows it)" in outside.output
+    assert _invoke("record", "start", "-n", "r", "-q", "-m", "a", *key).exit_code == 0
+    stopped = _invoke("record", "stop", "-n", "r", "-p", "a", *key)
+    assert stopped.exit_code == 0, stopped.output
+    assert _link_named(work, "r")["products"].keys() == {"a"}
+    assert _invoke("record", "stop", "-n", "never", *key).exit_code == 1

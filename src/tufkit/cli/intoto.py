@@ -545,6 +545,7 @@ def verify(**params: Any) -> None:
     if not (params["gpg"] or params["verification_keys"]):
         _usage("specify at least one layout key: --verification-keys <path>... or --gpg <id>...")
     runner = TemporaryCopyInspectionRunner() if params["inspect_in_copy"] else None
+    reporter = _print_event if params["verbose"] else None
     try:
         layout = read_metadata(params["layout"])
         keys = _public_keys(
@@ -554,6 +555,7 @@ def verify(**params: Any) -> None:
             link_dir=params["link_dir"],
             inspection_timeout=params["inspection_timeout"],
             runner=runner,
+            reporter=reporter,
         )
         verify_layout(layout, keys, options)
     except Exception as exc:
@@ -561,9 +563,13 @@ def verify(**params: Any) -> None:
     finally:
         if runner is not None:
             runner.close()
-    if params["verbose"]:
-        click.echo("The software product passed all verification.", err=True)
     sys.exit(0)
+
+
+def _print_event(event: Any) -> None:
+    """verify -v: one verification event (names from files escaped) on stderr."""
+    for line in event.lines():
+        click.echo(printable(line), err=True)
 
 
 def _layout_signer(key_path: str, passphrase_env: str | None) -> Any:

@@ -37,9 +37,13 @@ from typing import Any
 
 from tufkit.errors import ConfigError, FormatError
 from tufkit.intoto._keys import key_to_layout_dict, load_public_key_pem
-from tufkit.intoto._models import Inspection, Layout, Step
-from tufkit.intoto._models import format_layout_expires as format_expires
-from tufkit.intoto._models import parse_layout_expires as parse_expires
+from tufkit.intoto._models import (
+    Inspection,
+    Layout,
+    Step,
+    format_layout_expires,
+    parse_layout_expires,
+)
 from tufkit.intoto._rules import parse_rule
 
 __all__ = ["expiry_warning", "layout_from_description"]
@@ -94,10 +98,10 @@ def _expires(data: dict[str, Any], now: datetime) -> str:
         raise ConfigError("give either 'expires' or 'expires_days', not both")
     if isinstance(data.get("expires"), datetime):  # a TOML date-time, unquoted
         moment: datetime = data["expires"]
-        return format_expires(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
+        return format_layout_expires(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
     if "expires" in data:
         try:
-            parse_expires(data["expires"])
+            parse_layout_expires(data["expires"])
         except FormatError as exc:
             raise ConfigError(str(exc)) from exc
         return str(data["expires"])
@@ -105,7 +109,7 @@ def _expires(data: dict[str, Any], now: datetime) -> str:
     if type(days) is not int or days < 1:
         raise ConfigError("expires_days must be a positive integer")
     try:
-        return format_expires(now + timedelta(days=days))
+        return format_layout_expires(now + timedelta(days=days))
     except OverflowError as exc:
         raise ConfigError(f"expires_days {days} reaches past the year 9999") from exc
 
@@ -252,7 +256,7 @@ def expiry_warning(
     Raises:
         FormatError: the layout's ``expires`` is malformed.
     """
-    expires = parse_expires(layout.expires)
+    expires = parse_layout_expires(layout.expires)
     if expires <= now:
         return f"the layout expired at {layout.expires}: verification will refuse it"
     if expires - now < period:

@@ -74,3 +74,17 @@ def test_ml_dsa_pem_public_key_loads_as_securesystemslib_does(scheme: str) -> No
     ours = load_public_key_pem(pem)
     theirs = SSlibKey.from_crypto(load_pem_public_key(pem))
     assert (ours.keyid, ours.to_dict()) == (theirs.keyid, theirs.to_dict())
+
+
+def test_step_thresholds_count_one_openpgp_key_spelt_two_ways_once() -> None:
+    """The verifier's own identity (what a step threshold counts) is the material too: the same
+    OpenPGP RSA key with its modulus zero-padded and in capitals is one functionary."""
+    from tufkit.intoto._verify import _key_identity
+
+    signer = generate("rsa")
+    plain = _gpg_rsa_dict(signer)
+    respelt = _gpg_rsa_dict(signer, pad=4)
+    respelt["keyval"]["public"]["n"] = respelt["keyval"]["public"]["n"].upper()
+    respelt["keyid"] = "cd" * 20
+    assert _key_identity("label-a", plain) == _key_identity("label-b", respelt)
+    assert _key_identity("label-a", plain) != _key_identity("x", _gpg_rsa_dict(generate("rsa")))

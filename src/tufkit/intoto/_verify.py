@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from tufkit.crypto import Key
-from tufkit.errors import ConfigError, Error, FormatError, SupplyChainError
+from tufkit.errors import ConfigError, Error, SupplyChainError
 from tufkit.intoto._envelope import DEFAULT_MAX_METADATA_BYTES, Envelope
 from tufkit.intoto._errors import (
     BadReturnValueError,
@@ -39,7 +39,7 @@ from tufkit.intoto._errors import (
 from tufkit.intoto._events import Reporter, VerificationEvent
 from tufkit.intoto._files import link_filename
 from tufkit.intoto._inspect import InspectionRunner, WorkdirInspectionRunner
-from tufkit.intoto._keys import key_from_dict, key_to_layout_dict
+from tufkit.intoto._keys import key_to_layout_dict, layout_key_identity
 from tufkit.intoto._linkdir import LinkDirectory
 from tufkit.intoto._models import Inspection, Layout, Link, Step, parse_layout_expires
 from tufkit.intoto._rules import ArtifactRule, apply_rules
@@ -141,19 +141,9 @@ def _own_keyid(label: str, key: dict[str, Any]) -> str:
 
 
 def _key_identity(label: str, key: dict[str, Any]) -> tuple[str, str]:
-    """What makes two layout keys the same functionary: their key material, not their keyids."""
-    from tufkit.canonical import encode_canonical
-
-    keyval = key.get("keyval")
-    if "method" in key and isinstance(keyval, dict):  # an OpenPGP key: its public values
-        try:
-            return ("openpgp", encode_canonical(keyval.get("public")).decode("utf-8"))
-        except (TypeError, ValueError):
-            return ("openpgp", repr(keyval.get("public")))
-    try:
-        return key_from_dict(_own_keyid(label, key), key).identity()
-    except (FormatError, ValueError, TypeError):
-        return ("unknown", _own_keyid(label, key))
+    """What makes two layout keys the same functionary: their key material, not their keyids
+    (for OpenPGP keys, the public key built from their values, so a spelling does not count)."""
+    return layout_key_identity(_own_keyid(label, key), key)
 
 
 def _candidate_keyids(layout: Layout, step: Step) -> list[str]:

@@ -3,17 +3,12 @@ downloaded by tufkit's client and by python-tuf's ngclient."""
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import threading
-from collections.abc import Iterator
-from functools import partial
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
-from repo_support import Keys, PyTufClient, make_root
+from repo_support import Keys, PyTufClient, make_root, serve_directory
 from tuf.ngclient import Updater as PyTufUpdater
 
 from tufkit.client import Updater
@@ -27,24 +22,6 @@ from tufkit.repository import (
     classic_bins,
     succinct_bins,
 )
-
-
-class _Quiet(SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        return None
-
-
-@contextlib.contextmanager
-def _serve(directory: Path) -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(_Quiet, directory=str(directory)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
 
 
 def _files(directory: Path, count: int, prefix: str) -> dict[str, Path]:
@@ -72,7 +49,7 @@ def test_targets_in_succinct_bins_download_with_both_clients_over_http(
     assert written[-2:] == ["2.snapshot.json", "timestamp.json"]
     assert "2.targets.json" in written
     bootstrap = (tmp_path / "repo" / "metadata" / "1.root.json").read_bytes()
-    with _serve(tmp_path / "repo") as url:
+    with serve_directory(tmp_path / "repo") as url:
         ours = Updater(
             tmp_path / "ours",
             f"{url}/metadata/",

@@ -12,7 +12,7 @@ no keys and never reads private keys; it only changes which keys metadata author
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -60,8 +60,13 @@ def delegated_names(delegations: Delegations) -> Iterator[str]:
         yield from delegations.roles or {}
 
 
-def _targets_roles(repo: Repository) -> Iterator[tuple[str, Targets]]:
-    """Every targets role as it will be published next, top-level first, each once."""
+def walk_targets_roles(
+    load: Callable[[str], Targets | None],
+) -> Iterator[tuple[str, Targets]]:
+    """Every targets role reachable from top-level targets, breadth first, each once.
+
+    *load* gives a role's content, or None for a role that is delegated but does not exist (yet).
+    """
     seen: set[str] = set()
     queue = ["targets"]
     while queue:
@@ -69,13 +74,24 @@ def _targets_roles(repo: Repository) -> Iterator[tuple[str, Targets]]:
         if name in seen:
             continue
         seen.add(name)
-        try:
-            signed = repo.targets(name).signed
-        except ConfigError:
-            continue  # delegated in a pending edit: created empty by the next publish
+        signed = load(name)
+        if signed is None:
+            continue
         yield name, signed
         if signed.delegations is not None:
             queue.extend(delegated_names(signed.delegations))
+
+
+def _targets_roles(repo: Repository) -> Iterator[tuple[str, Targets]]:
+    """Every targets role as it will be published next, top-level first, each once."""
+
+    def load(name: str) -> Targets | None:
+        try:
+            return repo.targets(name).signed
+        except ConfigError:
+            return None  # delegated in a pending edit: created empty by the next publish
+
+    return walk_targets_roles(load)
 
 
 def _resolve(repo: Repository, role: str) -> tuple[str, Role, list[str]]:

@@ -53,10 +53,10 @@ from tufkit.metadata import (
 from tufkit.metadata._signed import Delegator
 from tufkit.repository._lifecycle import (
     ExpiryWarning,
-    delegated_names,
     expiring,
     revoke_key,
     rotate_keys,
+    walk_targets_roles,
 )
 from tufkit.repository._names import check_role_name, metadata_filename
 from tufkit.repository._policy import ExpiryPolicy
@@ -347,20 +347,14 @@ class Repository:
     def published_targets_roles(self) -> Iterator[tuple[str, Targets]]:
         """Every published targets role reachable from top-level targets, each once (all bins
         of a succinct delegation are read: slow for many bins)."""
-        seen: set[str] = set()
-        queue = ["targets"]
-        while queue:
-            name = queue.pop(0)
-            if name in seen:
-                continue
-            seen.add(name)
+
+        def load(name: str) -> Targets | None:
             try:
-                signed = self._published_targets(name).signed
+                return self._published_targets(name).signed
             except ConfigError:
-                continue  # delegated, but never published
-            yield name, signed
-            if signed.delegations is not None:
-                queue.extend(delegated_names(signed.delegations))
+                return None  # delegated, but never published
+
+        return walk_targets_roles(load)
 
     def published_version(self, role: str) -> int:
         """The version of *role* that clients see now (0 for a role never published)."""

@@ -32,7 +32,14 @@ from tufkit.metadata import (
 if TYPE_CHECKING:
     from tufkit.repository._repository import Repository
 
-__all__ = ["ExpiryWarning", "delegated_names", "expiring", "revoke_key", "rotate_keys"]
+__all__ = [
+    "ExpiryWarning",
+    "delegated_names",
+    "expiring",
+    "revoke_key",
+    "rotate_keys",
+    "walk_targets_roles",
+]
 
 
 @dataclass(frozen=True)

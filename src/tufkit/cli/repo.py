@@ -77,6 +77,16 @@ class _Out:
             echo_json(value)
 
 
+#: ``--key-type`` of the verbs that generate keys (``init``, ``delegate --generate``).
+_key_type_option = click.option(
+    "--key-type",
+    type=click.Choice(["ed25519", "ecdsa", "rsa"]),
+    default="ed25519",
+    show_default=True,
+    help="Type of generated keys.",
+)
+
+
 def _common(func: F) -> F:
     """``--repo``, ``--json``, ``-v`` and ``-q``, which every verb takes."""
     options = [
@@ -376,13 +386,7 @@ def repo() -> None:
     help="2**BITS succinct hashed bins (TAP 15), signed online by a new key.",
 )
 @click.option("--bins-prefix", default="bin", show_default=True, help="Name prefix of the bins.")
-@click.option(
-    "--key-type",
-    type=click.Choice(["ed25519", "ecdsa", "rsa"]),
-    default="ed25519",
-    show_default=True,
-    help="Type of generated keys.",
-)
+@_key_type_option
 @click.option("--passphrase-env", metavar="NAME", help="Encrypt new keys with $NAME.")
 @click.option("--no-encrypt", is_flag=True, help="Write new keys unencrypted.")
 def init(
@@ -814,13 +818,7 @@ def remove(
 @click.option("--threshold", type=click.IntRange(1, 1000), default=1, show_default=True)
 @click.option("--terminating", is_flag=True, help="Clients search no further for its paths.")
 @click.option("--online/--offline", default=None, help="Signed unattended (default: bins are).")
-@click.option(
-    "--key-type",
-    type=click.Choice(["ed25519", "ecdsa", "rsa"]),
-    default="ed25519",
-    show_default=True,
-    help="Type of generated keys.",
-)
+@_key_type_option
 @click.option("--passphrase-env", metavar="NAME", help="Encrypt a generated key with $NAME.")
 @click.option("--no-encrypt", is_flag=True, help="Write a generated key unencrypted.")
 @_stage_option
